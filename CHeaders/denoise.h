@@ -1,0 +1,95 @@
+/*
+ * denoise.h — the C interface of libdenoise.
+ *
+ * Link with -ldenoise. Every function is thread-safe and never aborts the host: failures return a
+ * dn_status and leave a message for dn_last_error() on the calling thread. Output buffers are
+ * written only on success; on error or cancel they are untouched.
+ */
+#ifndef DENOISE_H
+#define DENOISE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DN_VERSION_MAJOR 0
+#define DN_VERSION_MINOR 1
+#define DN_VERSION_PATCH 0
+/* MAJOR * 10000 + MINOR * 100 + PATCH, as dn_version_number() returns for the library. */
+#define DN_VERSION_NUMBER (DN_VERSION_MAJOR * 10000 + DN_VERSION_MINOR * 100 + DN_VERSION_PATCH)
+
+typedef enum {
+    DN_OK = 0,
+    DN_ERROR_NULL_POINTER = 1,     /* a required pointer was NULL */
+    DN_ERROR_INVALID_SIZE = 2,     /* width/height zero, negative or too large; stride too small */
+    DN_ERROR_INVALID_CHANNELS = 3, /* channels not in 1...4 */
+    DN_ERROR_INVALID_FORMAT = 4,   /* unknown sample type, or input and output formats differ */
+    DN_ERROR_INVALID_ARGUMENT = 5, /* a parameter out of range (sigma, patch size, scales, ...) */
+    DN_ERROR_NONFINITE = 6,        /* float input holds NaN or infinite samples */
+    DN_ERROR_CANCELLED = 7,        /* the progress callback returned non-zero */
+    DN_ERROR_OUT_OF_MEMORY = 8,
+    DN_ERROR_INTERNAL = 9
+} dn_status;
+
+typedef enum {
+    DN_U8 = 1,   /* 0..255 */
+    DN_U16 = 2,  /* 0..65535, native byte order */
+    DN_F32 = 3   /* nominally 0..1; values outside are kept, not clipped */
+} dn_sample_type;
+
+/* An interleaved image buffer: `channels` samples per pixel (1 gray, 2 gray+alpha, 3 RGB,
+ * 4 RGBA), rows `stride` bytes apart (stride >= width * channels * sample size). */
+typedef struct {
+    void *data;
+    int32_t width;
+    int32_t height;
+    int32_t channels;
+    dn_sample_type type;
+    size_t stride;
+} dn_image;
+
+/* Progress: called on the calling thread with the fraction done (0..1). Return non-zero to
+ * cancel; the call then returns DN_ERROR_CANCELLED and writes nothing. */
+typedef int (*dn_progress_fn)(float fraction, void *user);
+
+/* Parameters of the multi-scale DCT denoiser. Fill with dn_dct_params_init() first, then change
+ * what you need: fields may be added at the end in later minor versions, and struct_size tells
+ * the library which ones the caller knows. */
+typedef struct {
+    size_t struct_size;      /* set by dn_dct_params_init */
+    float sigma;             /* Gaussian noise standard deviation on the 0..255 scale, 0..255 */
+    int32_t patch_size;      /* 8 (default) or 16 */
+    int32_t scales;          /* pyramid scales 1..6 (default 4); fewer are used on small images */
+    int32_t wiener;          /* non-zero (default): run the second, Wiener step */
+    int32_t threads;         /* worker threads, 0 (default) = one per core */
+    dn_progress_fn progress; /* may be NULL */
+    void *progress_user;
+} dn_dct_params;
+
+/* Library version as "MAJOR.MINOR.PATCH", and as DN_VERSION_NUMBER computes it. */
+const char *dn_version(void);
+int dn_version_number(void);
+
+/* A message describing the last failure on this thread ("" if none). Valid until the next
+ * dn_* call on the same thread. */
+const char *dn_last_error(void);
+
+/* A short name for a status code, e.g. "DN_ERROR_CANCELLED". */
+const char *dn_status_name(dn_status status);
+
+/* Defaults: sigma 25, patch 8, 4 scales, Wiener on, all cores, no progress. */
+void dn_dct_params_init(dn_dct_params *params);
+
+/* Multi-scale DCT denoising (Pierazzo, Morel & Facciolo, IPOL 2017) of `input` into `output`.
+ * Both images must have the same width, height, channels and sample type; output may be the same
+ * buffer as input (in place). Alpha (the 2nd of 2 or the 4th of 4 channels) is copied unchanged. */
+dn_status dn_dct_denoise(const dn_image *input, const dn_image *output, const dn_dct_params *params);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DENOISE_H */

@@ -1,0 +1,40 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Release builds of libdenoise.so carry the Swift runtime inside (no /opt/swift needed at run
+// time), export only the dn_* symbols, and get a SONAME. Debug builds (swift test) stay plain.
+let exportMap = Context.packageDirectory + "/Sources/denoise/exports.map"
+let releaseLibraryFlags: [LinkerSetting] = [
+    .unsafeFlags(["-static-stdlib",
+                  "-Xlinker", "--version-script=\(exportMap)",
+                  "-Xlinker", "-soname=libdenoise.so.1"],
+                 .when(configuration: .release)),
+]
+let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Denoise",
+    products: [
+        .library(name: "denoise", type: .dynamic, targets: ["denoise"]),
+        .executable(name: "denoise-cli", targets: ["denoise-cli"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CFFTW", path: "Sources/CFFTW"),
+        .systemLibrary(name: "CDenoise", path: "CHeaders"),
+        .target(name: "CImageCodecs", linkerSettings: [
+            .linkedLibrary("png"), .linkedLibrary("jpeg"), .linkedLibrary("tiff"),
+        ]),
+        .target(name: "DenoiseCore", dependencies: ["CFFTW"], swiftSettings: optimize),
+        .target(name: "denoise", dependencies: ["DenoiseCore", "CDenoise"], exclude: ["exports.map"],
+                swiftSettings: optimize,
+                linkerSettings: releaseLibraryFlags),
+        .executableTarget(name: "denoise-cli", dependencies: [
+            "DenoiseCore", "CImageCodecs",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: optimize),
+        .testTarget(name: "DenoiseCoreTests", dependencies: ["DenoiseCore"]),
+    ]
+)

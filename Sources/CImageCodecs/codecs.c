@@ -1,0 +1,286 @@
+#include "codecs.h"
+
+#include <stdio.h> /* before jpeglib.h, which needs FILE */
+#include <jpeglib.h>
+#include <png.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <tiffio.h>
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int alloc_image(ic_image *img, int w, int h, int ch, int bits) {
+    size_t n = (size_t)w * (size_t)h * (size_t)ch * (size_t)(bits / 8);
+    img->width = w; img->height = h; img->channels = ch; img->bits = bits;
+    img->data = malloc(n ? n : 1);
+    return img->data ? 0 : -1;
+}
+
+void ic_free(ic_image *img) {
+    free(img->data);
+    img->data = NULL;
+}
+
+static int is_little_endian(void) {
+    uint16_t one = 1;
+    return *(uint8_t *)&one == 1;
+}
+
+/* ---- PNG ---- */
+
+typedef struct { jmp_buf jmp; char *err; size_t errlen; } png_ctx;
+
+static void png_error_fn(png_structp png, png_const_charp msg) {
+    png_ctx *ctx = png_get_error_ptr(png);
+    snprintf(ctx->err, ctx->errlen, "PNG: %s", msg);
+    longjmp(ctx->jmp, 1);
+}
+static void png_warning_fn(png_structp png, png_const_charp msg) { (void)png; (void)msg; }
+
+static int read_png(FILE *f, ic_image *out, char *err, size_t errlen) {
+    png_ctx ctx = { .err = err, .errlen = errlen };
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &ctx, png_error_fn, png_warning_fn);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    png_bytep *volatile rows = NULL;
+    out->data = NULL;
+    if (!info) { png_destroy_read_struct(&png, NULL, NULL); return fail(err, errlen, "out of memory"); }
+    if (setjmp(ctx.jmp)) {
+        free(rows); ic_free(out);
+        png_destroy_read_struct(&png, &info, NULL);
+        return -1;
+    }
+    png_init_io(png, f);
+    png_read_info(png, info);
+    int color = png_get_color_type(png, info), depth = png_get_bit_depth(png, info);
+    if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+    if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+    if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
+    if (depth == 16 && is_little_endian()) png_set_swap(png);
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    int w = (int)png_get_image_width(png, info), h = (int)png_get_image_height(png, info);
+    int ch = png_get_channels(png, info), bits = png_get_bit_depth(png, info);
+    if (alloc_image(out, w, h, ch, bits)) png_error(png, "out of memory");
+    rows = malloc(sizeof(png_bytep) * (size_t)h);
+    if (!rows) png_error(png, "out of memory");
+    size_t stride = (size_t)w * ch * (bits / 8);
+    for (int y = 0; y < h; y++) rows[y] = (png_bytep)out->data + (size_t)y * stride;
+    png_read_image(png, rows);
+    png_read_end(png, NULL);
+    free(rows);
+    png_destroy_read_struct(&png, &info, NULL);
+    return 0;
+}
+
+static int write_png(FILE *f, const ic_image *img, char *err, size_t errlen) {
+    png_ctx ctx = { .err = err, .errlen = errlen };
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &ctx, png_error_fn, png_warning_fn);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!info) { png_destroy_write_struct(&png, NULL); return fail(err, errlen, "out of memory"); }
+    if (setjmp(ctx.jmp)) { png_destroy_write_struct(&png, &info); return -1; }
+    static const int types[] = { 0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGBA };
+    png_init_io(png, f);
+    png_set_IHDR(png, info, (png_uint_32)img->width, (png_uint_32)img->height, img->bits, types[img->channels],
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    if (img->bits == 16 && is_little_endian()) png_set_swap(png);
+    size_t stride = (size_t)img->width * img->channels * (img->bits / 8);
+    for (int y = 0; y < img->height; y++) png_write_row(png, (png_const_bytep)img->data + (size_t)y * stride);
+    png_write_end(png, info);
+    png_destroy_write_struct(&png, &info);
+    return 0;
+}
+
+/* ---- JPEG ---- */
+
+typedef struct { struct jpeg_error_mgr base; jmp_buf jmp; } jpeg_ctx;
+
+static void jpeg_error_fn(j_common_ptr cinfo) {
+    jpeg_ctx *ctx = (jpeg_ctx *)cinfo->err;
+    longjmp(ctx->jmp, 1);
+}
+
+static int read_jpeg(FILE *f, ic_image *out, char *err, size_t errlen) {
+    struct jpeg_decompress_struct cinfo;
+    jpeg_ctx ctx;
+    out->data = NULL;
+    cinfo.err = jpeg_std_error(&ctx.base);
+    ctx.base.error_exit = jpeg_error_fn;
+    if (setjmp(ctx.jmp)) {
+        char msg[JMSG_LENGTH_MAX];
+        ctx.base.format_message((j_common_ptr)&cinfo, msg);
+        jpeg_destroy_decompress(&cinfo);
+        ic_free(out);
+        return fail(err, errlen, "JPEG: %s", msg);
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_stdio_src(&cinfo, f);
+    jpeg_read_header(&cinfo, TRUE);
+    cinfo.out_color_space = cinfo.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_start_decompress(&cinfo);
+    if (alloc_image(out, (int)cinfo.output_width, (int)cinfo.output_height, cinfo.output_components, 8)) {
+        jpeg_destroy_decompress(&cinfo);
+        return fail(err, errlen, "out of memory");
+    }
+    size_t stride = (size_t)out->width * out->channels;
+    while (cinfo.output_scanline < cinfo.output_height) {
+        JSAMPROW row = (JSAMPROW)out->data + cinfo.output_scanline * stride;
+        jpeg_read_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_decompress(&cinfo);
+    jpeg_destroy_decompress(&cinfo);
+    return 0;
+}
+
+static int write_jpeg(FILE *f, const ic_image *img, int quality, char *err, size_t errlen) {
+    if (img->bits != 8 || img->channels == 2 || img->channels == 4)
+        return fail(err, errlen, "JPEG holds 8-bit gray or RGB only (no alpha, no 16-bit): use PNG or TIFF");
+    struct jpeg_compress_struct cinfo;
+    jpeg_ctx ctx;
+    cinfo.err = jpeg_std_error(&ctx.base);
+    ctx.base.error_exit = jpeg_error_fn;
+    if (setjmp(ctx.jmp)) {
+        char msg[JMSG_LENGTH_MAX];
+        ctx.base.format_message((j_common_ptr)&cinfo, msg);
+        jpeg_destroy_compress(&cinfo);
+        return fail(err, errlen, "JPEG: %s", msg);
+    }
+    jpeg_create_compress(&cinfo);
+    jpeg_stdio_dest(&cinfo, f);
+    cinfo.image_width = (JDIMENSION)img->width;
+    cinfo.image_height = (JDIMENSION)img->height;
+    cinfo.input_components = img->channels;
+    cinfo.in_color_space = img->channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, quality, TRUE);
+    jpeg_start_compress(&cinfo, TRUE);
+    size_t stride = (size_t)img->width * img->channels;
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row = (JSAMPROW)img->data + cinfo.next_scanline * stride;
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    return 0;
+}
+
+/* ---- TIFF ---- */
+
+static char tiff_message[256];
+static void tiff_error_fn(const char *module, const char *fmt, va_list ap) {
+    (void)module;
+    vsnprintf(tiff_message, sizeof tiff_message, fmt, ap);
+}
+
+static int read_tiff(const char *path, ic_image *out, char *err, size_t errlen) {
+    TIFFSetErrorHandler(tiff_error_fn);
+    TIFFSetWarningHandler(NULL);
+    out->data = NULL;
+    TIFF *tif = TIFFOpen(path, "r");
+    if (!tif) return fail(err, errlen, "TIFF: %s", tiff_message);
+    uint32_t w = 0, h = 0;
+    uint16_t spp = 1, bps = 8, planar = PLANARCONFIG_CONTIG, format = SAMPLEFORMAT_UINT;
+    TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &w);
+    TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &h);
+    TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &spp);
+    TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &bps);
+    TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &planar);
+    TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &format);
+    int ok = (bps == 8 || bps == 16) && spp >= 1 && spp <= 4 && planar == PLANARCONFIG_CONTIG &&
+             format == SAMPLEFORMAT_UINT;
+    if (!ok) {
+        TIFFClose(tif);
+        return fail(err, errlen, "TIFF: only 8/16-bit unsigned, 1-4 interleaved channels are supported "
+                    "(file has %u bits, %u channels)", bps, spp);
+    }
+    if (alloc_image(out, (int)w, (int)h, spp, bps)) { TIFFClose(tif); return fail(err, errlen, "out of memory"); }
+    size_t stride = (size_t)w * spp * (bps / 8);
+    for (uint32_t y = 0; y < h; y++) {
+        if (TIFFReadScanline(tif, (uint8_t *)out->data + y * stride, y, 0) < 0) {
+            TIFFClose(tif); ic_free(out);
+            return fail(err, errlen, "TIFF: %s", tiff_message);
+        }
+    }
+    TIFFClose(tif);
+    return 0;
+}
+
+static int write_tiff(const char *path, const ic_image *img, char *err, size_t errlen) {
+    TIFFSetErrorHandler(tiff_error_fn);
+    TIFF *tif = TIFFOpen(path, "w");
+    if (!tif) return fail(err, errlen, "TIFF: %s", tiff_message);
+    TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, (uint32_t)img->width);
+    TIFFSetField(tif, TIFFTAG_IMAGELENGTH, (uint32_t)img->height);
+    TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, (uint16_t)img->channels);
+    TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, (uint16_t)img->bits);
+    TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+    TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, img->channels >= 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK);
+    TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
+    if (img->channels == 2 || img->channels == 4) {
+        uint16_t extra = EXTRASAMPLE_UNASSALPHA;
+        TIFFSetField(tif, TIFFTAG_EXTRASAMPLES, 1, &extra);
+    }
+    size_t stride = (size_t)img->width * img->channels * (img->bits / 8);
+    for (int y = 0; y < img->height; y++) {
+        if (TIFFWriteScanline(tif, (uint8_t *)img->data + (size_t)y * stride, (uint32_t)y, 0) < 0) {
+            TIFFClose(tif);
+            return fail(err, errlen, "TIFF: %s", tiff_message);
+        }
+    }
+    TIFFClose(tif);
+    return 0;
+}
+
+/* ---- dispatch ---- */
+
+int ic_read(const char *path, ic_image *out, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "rb");
+    if (!f) return fail(err, errlen, "cannot open %s", path);
+    unsigned char magic[8] = {0};
+    size_t got = fread(magic, 1, sizeof magic, f);
+    rewind(f);
+    int rc;
+    if (got >= 8 && !png_sig_cmp(magic, 0, 8)) {
+        rc = read_png(f, out, err, errlen);
+    } else if (got >= 3 && magic[0] == 0xFF && magic[1] == 0xD8 && magic[2] == 0xFF) {
+        rc = read_jpeg(f, out, err, errlen);
+    } else if (got >= 4 && (!memcmp(magic, "II*\0", 4) || !memcmp(magic, "MM\0*", 4))) {
+        fclose(f);
+        return read_tiff(path, out, err, errlen);
+    } else {
+        rc = fail(err, errlen, "%s is not a PNG, JPEG or TIFF file", path);
+    }
+    fclose(f);
+    return rc;
+}
+
+static int has_ext(const char *path, const char *ext) {
+    size_t n = strlen(path), e = strlen(ext);
+    return n >= e && !strcasecmp(path + n - e, ext);
+}
+
+int ic_write(const char *path, const ic_image *img, int jpeg_quality, char *err, size_t errlen) {
+    if (img->channels < 1 || img->channels > 4 || (img->bits != 8 && img->bits != 16))
+        return fail(err, errlen, "unsupported image layout");
+    if (has_ext(path, ".tif") || has_ext(path, ".tiff")) return write_tiff(path, img, err, errlen);
+    int jpeg = has_ext(path, ".jpg") || has_ext(path, ".jpeg");
+    if (!jpeg && !has_ext(path, ".png"))
+        return fail(err, errlen, "unknown output format for %s (use .png, .jpg or .tif)", path);
+    FILE *f = fopen(path, "wb");
+    if (!f) return fail(err, errlen, "cannot create %s", path);
+    int rc = jpeg ? write_jpeg(f, img, jpeg_quality, err, errlen) : write_png(f, img, err, errlen);
+    if (fclose(f) != 0 && rc == 0) rc = fail(err, errlen, "cannot write %s", path);
+    if (rc) remove(path);
+    return rc;
+}

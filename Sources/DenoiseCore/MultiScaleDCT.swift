@@ -1,0 +1,91 @@
+/// Multi-scale DCT denoising (Pierazzo, Morel & Facciolo, IPOL 2017) of Gaussian noise.
+///
+/// The image goes to the decorrelated colour space, then into a DCT pyramid; every layer is
+/// denoised by sliding-window DCT hard thresholding and then by the Wiener step guided by that
+/// result, each at the noise level the layer carries; the layers are recomposed conservatively.
+public enum MultiScaleDCT {
+    public struct Parameters: Sendable, Equatable {
+        /// Noise standard deviation on the 0...255 scale.
+        public var sigma: Float
+        /// Patch side: 8 or 16.
+        public var patchSize: Int = 8
+        /// Pyramid layers, 1...6 (fewer are used on small images).
+        public var scales: Int = 4
+        /// Run the second, Wiener step.
+        public var wiener: Bool = true
+        /// Part of each finer layer's spectrum taken from the coarser result.
+        public var recompositionFactor: Float = 0.5
+        /// Weight patches by their sparsity (1 / (1 + kept coefficients)).
+        public var adaptiveAggregation: Bool = true
+
+        public init(sigma: Float, patchSize: Int = 8, scales: Int = 4, wiener: Bool = true) {
+            self.sigma = sigma
+            self.patchSize = patchSize
+            self.scales = scales
+            self.wiener = wiener
+        }
+
+        public static let patchSizes = [8, 16]
+        public static let scaleRange = 1...6
+        public static let sigmaRange: ClosedRange<Float> = 0...255
+
+        /// Throws `invalidArgument` naming the first parameter out of range.
+        public func validate() throws {
+            guard sigma.isFinite, Self.sigmaRange.contains(sigma) else {
+                throw DenoiseError.invalidArgument("sigma must be in 0...255, got \(sigma)")
+            }
+            guard Self.patchSizes.contains(patchSize) else {
+                throw DenoiseError.invalidArgument("patch size must be 8 or 16, got \(patchSize)")
+            }
+            guard Self.scaleRange.contains(scales) else {
+                throw DenoiseError.invalidArgument("scales must be in 1...6, got \(scales)")
+            }
+            guard recompositionFactor.isFinite, recompositionFactor > 0, recompositionFactor <= 1 else {
+                throw DenoiseError.invalidArgument("recomposition factor must be in (0, 1], got \(recompositionFactor)")
+            }
+        }
+
+        /// The layers actually used: the coarsest keeps at least two patches per side.
+        public func effectiveScales(width: Int, height: Int) -> Int {
+            var s = scales
+            while s > 1 && min(width, height) >> (s - 1) < 2 * patchSize { s -= 1 }
+            return s
+        }
+    }
+
+    /// Progress units `denoise` reports, for a `Job` built by the caller.
+    public static func workUnits(width: Int, height: Int, _ p: Parameters) -> Int {
+        let steps = p.wiener ? 2 : 1
+        return (0..<p.effectiveScales(width: width, height: height))
+            .reduce(0) { $0 + ((height >> $1) + 1) * steps }
+    }
+
+    /// Denoises `image` (1 to 4 channels: gray, gray+alpha, RGB, RGBA; alpha is returned as it
+    /// was). Samples on the 0...255 scale, finite.
+    public static func denoise(_ image: PlanarImage, _ p: Parameters, job: Job) throws -> PlanarImage {
+        try p.validate()
+        let color = image.channels >= 3 ? 3 : 1
+        if p.sigma == 0 { return image }
+
+        var work = image.planes(0..<color)
+        if color == 3 { ColorTransform.forward(&work) }
+        let scales = p.effectiveScales(width: image.width, height: image.height)
+        let layers = DCTPyramid.decompose(work, levels: scales)
+        var denoised: [PlanarImage] = []
+        for layer in layers {
+            let s = p.sigma * (Float(layer.pixelCount) / Float(image.pixelCount)).squareRoot()
+            let dct = SlidingDCT(n: p.patchSize, sigma: s, adaptiveAggregation: p.adaptiveAggregation)
+            var result = try dct.denoise(layer, guide: nil, job: job)
+            if p.wiener {
+                result = try dct.denoise(layer, guide: result, job: job)
+            }
+            denoised.append(result)
+        }
+        work = scales > 1 ? DCTPyramid.recompose(denoised, factor: p.recompositionFactor) : denoised[0]
+        if color == 3 { ColorTransform.inverse(&work) }
+
+        var out = image
+        out.setPlanes(from: 0, work)
+        return out
+    }
+}

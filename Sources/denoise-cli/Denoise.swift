@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Denoise: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "denoise",
+        abstract: "Removes noise from photographs.",
+        subcommands: [DCT.self])
+}

@@ -1,0 +1,72 @@
+"""Training batches and the evaluation protocol of ../shared/data/README.md.
+
+Every random draw of step k comes from `default_rng([seed, k])`, so a batch depends only on the seed
+and the step number: a resumed run sees exactly the batches an uninterrupted one would.
+"""
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+TRAIN_SETS = ("CBSD432", "SunHays80", "T91")
+IMAGE_EXT = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
+
+
+def image_files(folder):
+    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_EXT)
+
+
+def read_rgb(path):
+    return np.asarray(Image.open(path).convert("RGB"), dtype=np.uint8)
+
+
+def load_folders(folders, min_side):
+    images = [read_rgb(p) for d in folders for p in image_files(d)]
+    return [im for im in images if min(im.shape[:2]) >= min_side]
+
+
+def synth_noise(clean, rng, max_sigma=55.0, poisson_fraction=0.2):
+    """clean: uint8 H x W x 3. Gaussian sigma ~ U[0, max_sigma] (blind), or Poisson-Gaussian with
+    peak ~ logU[2, 200] plus a small read noise; then rounding and clipping as in an 8-bit file."""
+    x = clean.astype(np.float64)
+    if rng.random() < poisson_fraction:
+        peak = float(np.exp(rng.uniform(np.log(2.0), np.log(200.0))))
+        x = rng.poisson(x / 255.0 * peak) / peak * 255.0
+        x = x + rng.uniform(0, 10) * rng.standard_normal(x.shape)
+    else:
+        x = x + rng.uniform(0, max_sigma) * rng.standard_normal(x.shape)
+    return np.clip(np.rint(x), 0, 255).astype(np.uint8)
+
+
+def augment(patch, rng):
+    k = int(rng.integers(8))
+    patch = np.rot90(patch, k % 4)
+    return patch[:, ::-1] if k >= 4 else patch
+
+
+def batch(images, seed, step, size, crop):
+    """Returns (noisy, clean) float32 arrays N x 3 x crop x crop in [0, 1]."""
+    rng = np.random.default_rng([seed, step])
+    clean, noisy = [], []
+    for _ in range(size):
+        im = images[int(rng.integers(len(images)))]
+        y = int(rng.integers(im.shape[0] - crop + 1))
+        x = int(rng.integers(im.shape[1] - crop + 1))
+        c = np.ascontiguousarray(augment(im[y:y + crop, x:x + crop], rng))
+        clean.append(c)
+        noisy.append(synth_noise(c, rng))
+    to = lambda a: np.stack(a).transpose(0, 3, 1, 2).astype(np.float32) / 255.0
+    return to(noisy), to(clean)
+
+
+def protocol_noisy(clean, index, sigma):
+    """The project's evaluation noise: round(clip(clean + sigma N(0,1))) with rng index*1000+sigma."""
+    rng = np.random.default_rng(index * 1000 + sigma)
+    n = rng.standard_normal(clean.shape)
+    return np.clip(np.rint(clean.astype(np.float64) + sigma * n), 0, 255).astype(np.uint8)
+
+
+def psnr(a, b):
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)

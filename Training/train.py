@@ -1,0 +1,145 @@
+"""Trains MPRNet for blind denoising on CPU (or CUDA), resumably.
+
+    python train.py --run runs/compact                 # starts, or resumes if runs/compact has a checkpoint
+    python train.py --run runs/compact --steps 200     # stops after step 200 (schedule length unchanged)
+
+Loss and schedule as the paper: Charbonnier (eps 1e-3) summed over the three stage outputs, Adam,
+linear warm-up then cosine annealing. The checkpoint holds model, optimiser, step and the log, and
+batches are a pure function of (seed, step), so a resumed run continues exactly.
+"""
+import argparse
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import data
+import safetensors_io
+from mprnet import MPRNet, Config, denoise
+
+
+def charbonnier(x, y, eps=1e-3):
+    return torch.mean(torch.sqrt((x - y) ** 2 + eps * eps))
+
+
+def learning_rate(step, a):
+    if step < a.warmup:
+        return a.lr * (step + 1) / a.warmup
+    t = (step - a.warmup) / max(1, a.schedule - a.warmup)
+    return a.lr_min + 0.5 * (a.lr - a.lr_min) * (1 + math.cos(math.pi * min(1.0, t)))
+
+
+def validate(model, images, sigma, device):
+    model.eval()
+    scores = []
+    for i, clean in images:
+        noisy = data.protocol_noisy(clean, i, sigma)
+        x = torch.from_numpy(noisy.transpose(2, 0, 1)[None].astype(np.float32) / 255).to(device)
+        y = denoise(model, x)[0].cpu().numpy().transpose(1, 2, 0)
+        scores.append(data.psnr(np.clip(np.rint(y * 255), 0, 255).astype(np.uint8), clean))
+    model.train()
+    return float(np.mean(scores))
+
+
+def export(model, path, note):
+    meta = model.cfg.as_metadata() | {"arch": "mprnet-denoise", "note": note}
+    safetensors_io.save(path, model.state_dict(), meta)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--run", required=True, help="folder for checkpoint, log and exports")
+    p.add_argument("--config", default="24,16,8,2,4", help="n_feat,scale_unetfeats,scale_orsnetfeats,num_cab,reduction")
+    p.add_argument("--train-dirs", nargs="*", default=[str(data.SHARED / "train" / s) for s in data.TRAIN_SETS])
+    p.add_argument("--val-dir", default=str(data.SHARED / "eval" / "CBSD68"))
+    p.add_argument("--val-count", type=int, default=8, help="first N images of the val folder")
+    p.add_argument("--val-sigma", type=int, default=25)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--crop", type=int, default=64)
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--lr-min", type=float, default=1e-6)
+    p.add_argument("--warmup", type=int, default=500)
+    p.add_argument("--schedule", type=int, default=60000, help="steps of the cosine schedule")
+    p.add_argument("--steps", type=int, default=None, help="stop after this step (default: the schedule)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--checkpoint-minutes", type=float, default=10)
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    a = p.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    run = Path(a.run)
+    run.mkdir(parents=True, exist_ok=True)
+    ckpt_path = run / "checkpoint.pt"
+
+    torch.manual_seed(a.seed)
+    cfg = Config(*map(int, a.config.split(",")))
+    model = MPRNet(cfg).to(a.device)
+    opt = torch.optim.Adam(model.parameters(), lr=a.lr, betas=(0.9, 0.999), eps=1e-8)
+    state = {"step": 0, "train_seconds": 0.0, "best_psnr": -1.0, "log": []}
+    if ckpt_path.exists():
+        ck = torch.load(ckpt_path, map_location=a.device, weights_only=False)
+        if ck["args"]["config"] != a.config or ck["args"]["seed"] != a.seed:
+            raise SystemExit(f"{ckpt_path} was made with another config or seed")
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        state = ck["state"]
+        print(f"resumed at step {state['step']}", flush=True)
+
+    images = data.load_folders(a.train_dirs, a.crop)
+    val_files = data.image_files(a.val_dir)[:a.val_count]
+    val = [(i, data.read_rgb(f)) for i, f in enumerate(val_files)]
+    print(f"{len(images)} training images, {len(val)} validation images, "
+          f"{sum(t.numel() for t in model.parameters())} parameters, config {cfg}", flush=True)
+
+    def save():
+        tmp = run / "checkpoint.tmp"
+        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "state": state,
+                    "args": vars(a)}, tmp)
+        os.replace(tmp, ckpt_path)
+        (run / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in state["log"]))
+
+    def checkpoint():
+        v = validate(model, val, a.val_sigma, a.device)
+        rec = {"step": state["step"], "hours": round(state["train_seconds"] / 3600, 4),
+               "loss": round(running / max(1, count), 6), "val_psnr": round(v, 4),
+               "lr": learning_rate(state["step"], a)}
+        state["log"].append(rec)
+        print(json.dumps(rec), flush=True)
+        if v > state["best_psnr"]:
+            state["best_psnr"] = v
+            export(model, run / "best.safetensors",
+                   f"step {state['step']}, val {v:.3f} dB on CBSD68[:{a.val_count}] sigma {a.val_sigma}")
+        save()
+
+    last = stop = time.time()
+    running, count = 0.0, 0
+    end = a.steps if a.steps is not None else a.schedule
+    model.train()
+    while state["step"] < end:
+        t0 = time.time()
+        noisy, clean = data.batch(images, a.seed, state["step"], a.batch, a.crop)
+        noisy, clean = torch.from_numpy(noisy).to(a.device), torch.from_numpy(clean).to(a.device)
+        for g in opt.param_groups:
+            g["lr"] = learning_rate(state["step"], a)
+        loss = sum(charbonnier(out, clean) for out in model(noisy))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        state["step"] += 1
+        state["train_seconds"] += time.time() - t0
+        running += loss.item()
+        count += 1
+        if time.time() - last > a.checkpoint_minutes * 60:
+            checkpoint()
+            last, running, count = time.time(), 0.0, 0
+    if count or not state["log"] or state["log"][-1]["step"] != state["step"]:
+        checkpoint()
+
+
+if __name__ == "__main__":
+    main()
