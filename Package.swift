@@ -35,6 +35,6 @@ let package = Package(
             "DenoiseCore", "CImageCodecs",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
-        .testTarget(name: "DenoiseCoreTests", dependencies: ["DenoiseCore"]),
+        .testTarget(name: "DenoiseCoreTests", dependencies: ["DenoiseCore", "CImageCodecs"]),
     ]
 )

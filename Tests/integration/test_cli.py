@@ -1,0 +1,78 @@
+"""The denoise command line on real files: formats, bit depths, alpha, and errors."""
+import numpy as np
+import png  # pypng: Pillow cannot write 16-bit gray+alpha
+from PIL import Image
+
+from conftest import kodak, noisy, psnr, run
+
+
+def test_dct_denoises_a_photo(cli, tmp_path):
+    clean = kodak()
+    src, dst = tmp_path / "noisy.png", tmp_path / "out.png"
+    Image.fromarray(noisy(clean, 25, 1)).save(src)
+    r = run([cli, "dct", str(src), str(dst), "--sigma", "25"])
+    assert r.returncode == 0, r.stderr
+    out = np.asarray(Image.open(dst))
+    assert out.shape == clean.shape and out.dtype == np.uint8
+    # The IPOL reference reaches 31.9 dB on this image at sigma 25 under the same protocol.
+    assert psnr(out, clean) > 31.5
+
+
+def test_16_bit_gray_with_alpha_keeps_depth_and_alpha(cli, tmp_path):
+    clean = kodak().mean(axis=2)
+    n = np.clip(np.rint((clean + 20 * np.random.default_rng(2).standard_normal(clean.shape)) * 257), 0, 65535)
+    alpha = (np.arange(clean.size).reshape(clean.shape) % 65536).astype(np.uint16)
+    src, dst = tmp_path / "la16.png", tmp_path / "out16.png"
+    write_png16(src, np.dstack([n.astype(np.uint16), alpha]))
+    r = run([cli, "dct", str(src), str(dst), "--sigma", "20", "--quiet"])
+    assert r.returncode == 0, r.stderr
+    out = read_png16(dst)
+    assert out.shape == (*clean.shape, 2) and out.dtype == np.uint16
+    assert np.array_equal(out[..., 1], alpha)
+    assert psnr(out[..., 0] / 257.0, clean) > psnr(n / 257.0, clean) + 6
+
+
+def test_jpeg_and_tiff(cli, tmp_path):
+    clean = kodak()
+    src = tmp_path / "noisy.jpg"
+    Image.fromarray(noisy(clean, 15, 3)).save(src, quality=98)
+    for name in ("out.tif", "out.jpg"):
+        r = run([cli, "dct", str(src), str(tmp_path / name), "--sigma", "15", "--patch", "16", "--scales", "2"])
+        assert r.returncode == 0, r.stderr
+        assert np.asarray(Image.open(tmp_path / name)).shape == clean.shape
+
+
+def test_errors_are_clear_and_nonzero(cli, tmp_path):
+    r = run([cli, "dct", str(tmp_path / "missing.png"), str(tmp_path / "o.png"), "--sigma", "10"])
+    assert r.returncode != 0 and "cannot open" in r.stderr
+    (tmp_path / "junk.png").write_bytes(b"not an image at all")
+    r = run([cli, "dct", str(tmp_path / "junk.png"), str(tmp_path / "o.png"), "--sigma", "10"])
+    assert r.returncode != 0 and "not a PNG, JPEG or TIFF" in r.stderr
+    Image.fromarray(np.zeros((20, 20), np.uint8)).save(tmp_path / "z.png")
+    for bad in (["--sigma", "-3"], ["--sigma", "10", "--patch", "12"], ["--sigma", "10", "--scales", "9"], ["--sigma", "10", "--frobnicate"], []):
+        r = run([cli, "dct", str(tmp_path / "z.png"), str(tmp_path / "o.png"), *bad])
+        assert r.returncode != 0 and r.stderr.strip(), bad
+    r = run([cli, "dct", str(tmp_path / "z.png"), str(tmp_path / "o.webp"), "--sigma", "10"])
+    assert r.returncode != 0 and "unknown output format" in r.stderr
+    truncated = tmp_path / "cut.png"
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8) + 100).save(tmp_path / "full.png")
+    truncated.write_bytes((tmp_path / "full.png").read_bytes()[:60])
+    r = run([cli, "dct", str(truncated), str(tmp_path / "o.png"), "--sigma", "10"])
+    assert r.returncode != 0 and "PNG" in r.stderr
+
+
+def test_help(cli):
+    r = run([cli, "dct", "--help"])
+    assert r.returncode == 0 and "--sigma" in r.stdout and "--no-wiener" in r.stdout
+
+
+def write_png16(path, arr):
+    h, w, c = arr.shape
+    with open(path, "wb") as f:
+        png.Writer(w, h, greyscale=c < 3, alpha=c in (2, 4), bitdepth=16).write(f, arr.reshape(h, w * c).tolist())
+
+
+def read_png16(path):
+    w, h, rows, info = png.Reader(filename=str(path)).asDirect()
+    assert info["bitdepth"] == 16
+    return np.array([list(r) for r in rows], np.uint16).reshape(h, w, info["planes"])
