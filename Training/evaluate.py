@@ -1,0 +1,63 @@
+"""PSNR/SSIM of an MPRNet weights file on the project's protocol (../shared/data/README.md).
+
+    python evaluate.py models/mprnet-compact.safetensors --sets CBSD68 Kodak24 Set12 --sigmas 15 25 50
+
+Noisy input: round(clip(clean + sigma N(0,1))) 8-bit, default_rng(index*1000+sigma) per image in
+sorted order; gray sets run as three equal channels and are scored on one; PSNR peak 255 and SSIM
+(Gaussian window 11, sigma 1.5) on the 8-bit output.
+"""
+import argparse
+import time
+
+import numpy as np
+import torch
+from PIL import Image
+from skimage.metrics import structural_similarity
+
+import data
+from export import load_any
+from mprnet import denoise
+
+
+def run_set(model, name, sigma, limit=None, device="cpu"):
+    files = data.image_files(data.SHARED / "eval" / name)[:limit]
+    gray = name in ("Set12", "BSD68")
+    ps, ss = [], []
+    for i, f in enumerate(files):
+        clean = np.asarray(Image.open(f).convert("L" if gray else "RGB"))
+        noisy = data.protocol_noisy(clean, i, sigma)
+        x = noisy[..., None].repeat(3, 2) if gray else noisy
+        t = torch.from_numpy(x.transpose(2, 0, 1)[None].astype(np.float32) / 255).to(device)
+        y = denoise(model, t)[0].cpu().numpy().transpose(1, 2, 0)
+        out = np.clip(np.rint(y * 255), 0, 255).astype(np.uint8)
+        out = out.mean(axis=2).round().astype(np.uint8) if gray else out
+        ps.append(data.psnr(out, clean))
+        ss.append(structural_similarity(out, clean, channel_axis=None if gray else 2, gaussian_weights=True,
+                                        sigma=1.5, use_sample_covariance=False, data_range=255))
+    return float(np.mean(ps)), float(np.mean(ss))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("weights")
+    p.add_argument("--sets", nargs="+", default=["CBSD68", "Kodak24", "Set12"])
+    p.add_argument("--sigmas", type=int, nargs="+", default=[15, 25, 50])
+    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--threads", type=int, default=None)
+    a = p.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    model, meta = load_any(a.weights)
+    model.eval()
+    print(f"{a.weights}: {model.cfg} {meta.get('note', '')}")
+    print("| set | " + " | ".join(f"σ={s}" for s in a.sigmas) + " |")
+    print("|---|" + "---|" * len(a.sigmas))
+    for name in a.sets:
+        t = time.time()
+        cells = [run_set(model, name, s, a.limit) for s in a.sigmas]
+        print(f"| {name} | " + " | ".join(f"{p:.2f} / {s:.4f}" for p, s in cells) + f" |  ({time.time() - t:.0f} s)",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()

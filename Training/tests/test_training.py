@@ -1,0 +1,115 @@
+"""Training pipeline tests: data, noise, export round trip, converter, resume equality."""
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+HERE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(HERE))
+
+import data  # noqa: E402
+import safetensors_io  # noqa: E402
+from convert_official import convert, infer_config  # noqa: E402
+from mprnet import MPRNet, Config, OFFICIAL, denoise  # noqa: E402
+
+TINY = Config(8, 4, 4, 1, 4)
+
+
+def fake_images(n=3, size=80):
+    rng = np.random.default_rng(0)
+    return [rng.integers(0, 256, (size, size + 7, 3), dtype=np.uint8) for _ in range(n)]
+
+
+def test_batch_shapes_ranges_and_determinism():
+    imgs = fake_images()
+    noisy, clean = data.batch(imgs, seed=1, step=5, size=4, crop=32)
+    assert noisy.shape == clean.shape == (4, 3, 32, 32) and noisy.dtype == np.float32
+    assert 0 <= noisy.min() and noisy.max() <= 1
+    assert np.allclose(noisy * 255, np.rint(noisy * 255), atol=1e-4)  # 8-bit values, as in files
+    again = data.batch(imgs, seed=1, step=5, size=4, crop=32)
+    assert np.array_equal(again[0], noisy)
+    assert not np.array_equal(data.batch(imgs, seed=1, step=6, size=4, crop=32)[0], noisy)
+
+
+def test_gaussian_noise_statistics():
+    clean = np.full((200, 200, 3), 128, np.uint8)
+    sig = [np.std(data.synth_noise(clean, np.random.default_rng(k), poisson_fraction=0).astype(float) - 128)
+           for k in range(200)]
+    # sigma ~ U[0, 55]: mean 27.5, spread of a uniform.
+    assert abs(np.mean(sig) - 27.5) < 3
+    assert min(sig) < 5 and max(sig) > 50
+
+
+def test_protocol_noise_matches_the_readme():
+    clean = np.zeros((4, 5), np.uint8) + 100
+    rng = np.random.default_rng(3 * 1000 + 25)
+    want = np.clip(np.rint(100 + 25 * rng.standard_normal((4, 5))), 0, 255)
+    assert np.array_equal(data.protocol_noisy(clean, 3, 25), want)
+
+
+def test_model_names_and_sizes():
+    assert sum(p.numel() for p in MPRNet(OFFICIAL).parameters()) == 15_741_025  # the official 15.74 M
+    assert sum(p.numel() for p in MPRNet(Config(24, 16, 8, 2, 4)).parameters()) == 1_104_761
+    x = torch.rand(1, 3, 37, 45)
+    y = denoise(MPRNet(TINY).eval(), x)
+    assert y.shape == x.shape
+
+
+def test_export_import_round_trip(tmp_path):
+    torch.manual_seed(0)
+    m = MPRNet(TINY)
+    for dtype, tol in ((np.float32, 0), (np.float16, 1e-3)):
+        path = tmp_path / "w.safetensors"
+        safetensors_io.save(path, m.state_dict(), m.cfg.as_metadata(), dtype)
+        tensors, meta = safetensors_io.load(path)
+        assert Config.from_metadata(meta) == TINY
+        assert set(tensors) == set(m.state_dict())
+        for k, v in m.state_dict().items():
+            assert torch.allclose(tensors[k], v, atol=tol), k
+    raw = path.read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    assert (8 + n) % 8 == 0  # tensor data aligned
+
+
+def test_converter_on_official_shaped_state_dict():
+    torch.manual_seed(1)
+    cfg = Config(16, 8, 8, 3, 4)
+    sd = {"module." + k: v for k, v in MPRNet(cfg).state_dict().items()}
+    assert infer_config({k[7:]: v for k, v in sd.items()}) == cfg
+    model = convert({"state_dict": sd, "epoch": 3})
+    assert model.cfg == cfg
+    assert torch.equal(model.state_dict()["tail.weight"], sd["module.tail.weight"])
+    sd.pop("module.tail.weight")
+    with pytest.raises(RuntimeError):
+        convert({"state_dict": sd})
+
+
+def test_official_config_is_inferred():
+    sd = MPRNet(OFFICIAL).state_dict()
+    assert infer_config(sd) == OFFICIAL
+
+
+def train(run, steps, tmp_path, imgdir):
+    cmd = [sys.executable, str(HERE / "train.py"), "--run", str(run), "--config", "8,4,4,1,4", "--train-dirs", str(imgdir),
+           "--val-dir", str(imgdir), "--val-count", "1", "--batch", "2", "--crop", "32", "--warmup", "2",
+           "--schedule", "6", "--steps", str(steps), "--threads", "1", "--device", "cpu"]
+    subprocess.run(cmd, check=True, capture_output=True, cwd=tmp_path)
+
+
+def test_resume_equals_one_longer_run(tmp_path):
+    from PIL import Image
+    imgdir = tmp_path / "imgs"
+    imgdir.mkdir()
+    for i, im in enumerate(fake_images(2, 64)):
+        Image.fromarray(im).save(imgdir / f"{i}.png")
+    train(tmp_path / "a", 2, tmp_path, imgdir)
+    train(tmp_path / "a", 4, tmp_path, imgdir)
+    train(tmp_path / "b", 4, tmp_path, imgdir)
+    a = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=False)
+    b = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=False)
+    assert a["state"]["step"] == b["state"]["step"] == 4
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
