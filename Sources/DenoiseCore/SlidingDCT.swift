@@ -93,7 +93,8 @@ struct SlidingDCT: Sendable {
                     if valid < L {
                         for l in valid..<L { weight[l] = 0 }
                     }
-                    horizontalInverse(P.self, block, weight: weight, at: pc0, channels: channels, S: S, c: c, into: spread.p)
+                    horizontalInverse(P.self, block, weight: weight, at: pc0, channels: channels, S: S, c: c, tmp: tmp,
+                                      into: spread.p)
                     store(weight, wspread.p, pc0)
                 }
                 verticalInverse(P.self, spread.p, wspread: wspread.p, channels: channels, S: S, c: c,
@@ -142,26 +143,58 @@ struct SlidingDCT: Sendable {
         for chu in 0..<channels * n {
             let row = vf + chu * S + pc0
             for j in 0..<n { tmp[j] = load(row, j) }
-            for v in 0..<n {
-                var s = Lanes(repeating: 0)
-                for j in 0..<n { s += c[v * n + j] * tmp[j] }
-                block[chu * n + v] = s
-            }
+            Self.forward1D(P.self, tmp, c, into: block + chu * n)
         }
     }
 
     /// spread[ch][u][j][pc0 + lane] = weight · Σ_v c[v,j] · block[ch][u][v]
     private func horizontalInverse<P: PatchSize>(_: P.Type, _ block: UnsafeMutablePointer<Lanes>, weight: Lanes,
                                                  at pc0: Int, channels: Int, S: Int, c: UnsafePointer<Float>,
-                                                 into spread: UnsafeMutablePointer<Float>) {
+                                                 tmp: UnsafeMutablePointer<Lanes>, into spread: UnsafeMutablePointer<Float>) {
         let n = P.n
         for chu in 0..<channels * n {
-            let coeffs = block + chu * n
-            for j in 0..<n {
-                var s = Lanes(repeating: 0)
-                for v in 0..<n { s += c[v * n + j] * coeffs[v] }
-                store(weight * s, spread, (chu * n + j) * S + pc0)
+            Self.inverse1D(P.self, block + chu * n, c, into: tmp)
+            for j in 0..<n { store(weight * tmp[j], spread, (chu * n + j) * S + pc0) }
+        }
+    }
+
+    /// The 1-D DCT of x (n vectors) into out, by one even/odd butterfly: the symmetric sums give
+    /// the even coefficients, the differences the odd ones, each an (n/2)² product — half the work
+    /// of the full matrix. `c` is the basis matrix; its rows 2m and 2m+1 restricted to the first n/2
+    /// samples are the two half-size matrices.
+    @inline(__always)
+    static func forward1D<P: PatchSize>(_: P.Type, _ x: UnsafeMutablePointer<Lanes>, _ c: UnsafePointer<Float>,
+                                        into out: UnsafeMutablePointer<Lanes>) {
+        let n = P.n, h = n / 2
+        for k in 0..<h {
+            let a = x[k], b = x[n - 1 - k]
+            x[k] = a + b
+            x[n - 1 - k] = a - b
+        }
+        for m in 0..<h {
+            var even = Lanes(repeating: 0), odd = Lanes(repeating: 0)
+            for k in 0..<h {
+                even += c[2 * m * n + k] * x[k]
+                odd += c[(2 * m + 1) * n + k] * x[n - 1 - k]
             }
+            out[2 * m] = even
+            out[2 * m + 1] = odd
+        }
+    }
+
+    /// The inverse of `forward1D`: x[k] = E[k] + O[k], x[n−1−k] = E[k] − O[k].
+    @inline(__always)
+    static func inverse1D<P: PatchSize>(_: P.Type, _ y: UnsafeMutablePointer<Lanes>, _ c: UnsafePointer<Float>,
+                                        into out: UnsafeMutablePointer<Lanes>) {
+        let n = P.n, h = n / 2
+        for k in 0..<h {
+            var even = Lanes(repeating: 0), odd = Lanes(repeating: 0)
+            for m in 0..<h {
+                even += c[2 * m * n + k] * y[2 * m]
+                odd += c[(2 * m + 1) * n + k] * y[2 * m + 1]
+            }
+            out[k] = even + odd
+            out[n - 1 - k] = even - odd
         }
     }
 
