@@ -27,7 +27,14 @@ let package = Package(
         .target(name: "CImageCodecs", linkerSettings: [
             .linkedLibrary("png"), .linkedLibrary("jpeg"), .linkedLibrary("tiff"),
         ]),
-        .target(name: "DenoiseCore", dependencies: ["CFFTW"], swiftSettings: optimize),
+        .target(name: "CPUFeatures"),
+        // The patch kernels, built for baseline x86-64 and (the same file, linked) for AVX2 + FMA.
+        .target(name: "DCTKernels", swiftSettings: optimize),
+        .target(name: "DCTKernelsAVX2", swiftSettings: optimize + [
+            .define("DENOISE_FMA"), .unsafeFlags(["-target-cpu", "haswell"]),
+        ]),
+        .target(name: "DenoiseCore", dependencies: ["CFFTW", "CPUFeatures", "DCTKernels", "DCTKernelsAVX2"],
+                swiftSettings: optimize),
         .target(name: "denoise", dependencies: ["DenoiseCore", "CDenoise"], exclude: ["exports.map"],
                 swiftSettings: optimize,
                 linkerSettings: releaseLibraryFlags),

@@ -1,0 +1,1 @@
+../DCTKernels/PatchRows.swift
