@@ -27,6 +27,9 @@ let package = Package(
         .target(name: "CImageCodecs", linkerSettings: [
             .linkedLibrary("png"), .linkedLibrary("jpeg"), .linkedLibrary("tiff"),
         ]),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .target(name: "NeuralCore", dependencies: ["CBLAS"], swiftSettings: optimize),
+        .target(name: "MPRNet", dependencies: ["NeuralCore"], swiftSettings: optimize),
         .target(name: "CPUFeatures"),
         // The patch kernels, built for baseline x86-64 and (the same file, linked) for AVX2 + FMA.
         .target(name: "DCTKernels", swiftSettings: optimize),
@@ -43,5 +46,6 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
         .testTarget(name: "DenoiseCoreTests", dependencies: ["DenoiseCore", "CImageCodecs"]),
+        .testTarget(name: "MPRNetTests", dependencies: ["MPRNet", "NeuralCore"]),
     ]
 )

@@ -1,0 +1,149 @@
+import NeuralCore
+
+/// Channel attention block: conv3x3, PReLU, conv3x3, channel attention, plus the input.
+struct CAB {
+    let conv1: ConvWeight, conv2: ConvWeight, down: ConvWeight, up: ConvWeight
+    let slope: Float
+
+    init(_ w: WeightReader, _ p: String, _ c: Int, _ reduction: Int) {
+        conv1 = w.conv(p + ".body.0", c, c, 3)
+        slope = w.slope(p + ".body.1.weight")  // the one PReLU all CABs share
+        conv2 = w.conv(p + ".body.2", c, c, 3)
+        down = w.conv(p + ".CA.conv_du.0", c / reduction, c, 1)
+        up = w.conv(p + ".CA.conv_du.2", c, c / reduction, 1)
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        var r = Ops.conv2d(x, conv1)
+        Ops.prelu(&r, slope: slope)
+        r = Ops.conv2d(r, conv2)
+        return Ops.add(Ops.channelAttention(r, down: down, up: up), x)
+    }
+}
+
+func cabs(_ w: WeightReader, _ p: String, _ c: Int, _ count: Int, _ reduction: Int) -> [CAB] {
+    (0..<count).map { CAB(w, "\(p).\($0)", c, reduction) }
+}
+
+func run(_ blocks: [CAB], _ x: Tensor) -> Tensor { blocks.reduce(x) { $1($0) } }
+
+/// Bilinear x0.5, then a 1x1 conv adding `s` channels.
+func downSample(_ x: Tensor, _ conv: ConvWeight) -> Tensor { Ops.conv2d(Ops.downsample2(x), conv) }
+
+/// Bilinear x2, then a 1x1 conv removing `s` channels.
+func upSample(_ x: Tensor, _ conv: ConvWeight) -> Tensor { Ops.conv2d(Ops.upsample2(x), conv) }
+
+struct Encoder {
+    let levels: [[CAB]]
+    let down12: ConvWeight, down23: ConvWeight
+    /// Cross-stage feature fusion (stage 2 only): 1x1 convs of stage-1 encoder and decoder features.
+    let csffEnc: [ConvWeight], csffDec: [ConvWeight]
+
+    init(_ w: WeightReader, _ p: String, _ cfg: MPRNetConfig, csff: Bool) {
+        let n = cfg.nFeat, s = cfg.scaleUnetFeats
+        let widths = [n, n + s, n + 2 * s]
+        levels = (0..<3).map { cabs(w, "\(p).encoder_level\($0 + 1)", widths[$0], 2, cfg.reduction) }
+        down12 = w.conv(p + ".down12.down.1", n + s, n, 1)
+        down23 = w.conv(p + ".down23.down.1", n + 2 * s, n + s, 1)
+        csffEnc = csff ? (0..<3).map { w.conv("\(p).csff_enc\($0 + 1)", widths[$0], widths[$0], 1) } : []
+        csffDec = csff ? (0..<3).map { w.conv("\(p).csff_dec\($0 + 1)", widths[$0], widths[$0], 1) } : []
+    }
+
+    func callAsFunction(_ input: Tensor, enc: [Tensor]? = nil, dec: [Tensor]? = nil) -> [Tensor] {
+        var x = input
+        var outs: [Tensor] = []
+        for i in 0..<3 {
+            x = run(levels[i], x)
+            if let enc, let dec {
+                x = Ops.add(Ops.add(x, Ops.conv2d(enc[i], csffEnc[i])), Ops.conv2d(dec[i], csffDec[i]))
+            }
+            outs.append(x)
+            if i < 2 { x = downSample(x, i == 0 ? down12 : down23) }
+        }
+        return outs
+    }
+}
+
+struct Decoder {
+    let levels: [[CAB]]
+    let skip1: CAB, skip2: CAB
+    let up21: ConvWeight, up32: ConvWeight
+
+    init(_ w: WeightReader, _ p: String, _ cfg: MPRNetConfig) {
+        let n = cfg.nFeat, s = cfg.scaleUnetFeats
+        let widths = [n, n + s, n + 2 * s]
+        levels = (0..<3).map { cabs(w, "\(p).decoder_level\($0 + 1)", widths[$0], 2, cfg.reduction) }
+        skip1 = CAB(w, p + ".skip_attn1", n, cfg.reduction)
+        skip2 = CAB(w, p + ".skip_attn2", n + s, cfg.reduction)
+        up21 = w.conv(p + ".up21.up.1", n, n + s, 1)
+        up32 = w.conv(p + ".up32.up.1", n + s, n + 2 * s, 1)
+    }
+
+    func callAsFunction(_ enc: [Tensor]) -> [Tensor] {
+        let dec3 = run(levels[2], enc[2])
+        let dec2 = run(levels[1], Ops.add(upSample(dec3, up32), skip2(enc[1])))
+        let dec1 = run(levels[0], Ops.add(upSample(dec2, up21), skip1(enc[0])))
+        return [dec1, dec2, dec3]
+    }
+}
+
+/// Supervised attention module: the stage's image (conv2(x) + input) and attention-gated features.
+struct SAM {
+    let conv1: ConvWeight, conv2: ConvWeight, conv3: ConvWeight
+
+    init(_ w: WeightReader, _ p: String, _ n: Int) {
+        conv1 = w.conv(p + ".conv1", n, n, 1)
+        conv2 = w.conv(p + ".conv2", 3, n, 1)
+        conv3 = w.conv(p + ".conv3", n, 3, 1)
+    }
+
+    /// Returns (features, image, attention): attention = sigmoid(conv3(image)), n channels.
+    func callAsFunction(_ x: Tensor, _ image: Tensor) -> (Tensor, Tensor, Tensor) {
+        let img = Ops.add(Ops.conv2d(x, conv2), image)
+        var attention = Ops.conv2d(img, conv3)
+        Ops.sigmoid(&attention)
+        return (Ops.add(Ops.mul(Ops.conv2d(x, conv1), attention), x), img, attention)
+    }
+}
+
+/// Original-resolution block: CABs and a 3x3 conv, plus the input.
+struct ORB {
+    let blocks: [CAB]
+    let tail: ConvWeight
+
+    init(_ w: WeightReader, _ p: String, _ c: Int, _ cfg: MPRNetConfig) {
+        blocks = cabs(w, p + ".body", c, cfg.numCab, cfg.reduction)
+        tail = w.conv("\(p).body.\(cfg.numCab)", c, c, 3)
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor { Ops.add(Ops.conv2d(run(blocks, x), tail), x) }
+}
+
+struct ORSNet {
+    let orbs: [ORB]
+    let upEnc1: ConvWeight, upDec1: ConvWeight
+    let upEnc2: [ConvWeight], upDec2: [ConvWeight]
+    let convEnc: [ConvWeight], convDec: [ConvWeight]
+
+    init(_ w: WeightReader, _ p: String, _ cfg: MPRNetConfig) {
+        let n = cfg.nFeat, s = cfg.scaleUnetFeats, c = n + cfg.scaleOrsnetFeats
+        orbs = (1...3).map { ORB(w, "\(p).orb\($0)", c, cfg) }
+        upEnc1 = w.conv(p + ".up_enc1.up.1", n, n + s, 1)
+        upDec1 = w.conv(p + ".up_dec1.up.1", n, n + s, 1)
+        upEnc2 = [w.conv(p + ".up_enc2.0.up.1", n + s, n + 2 * s, 1), w.conv(p + ".up_enc2.1.up.1", n, n + s, 1)]
+        upDec2 = [w.conv(p + ".up_dec2.0.up.1", n + s, n + 2 * s, 1), w.conv(p + ".up_dec2.1.up.1", n, n + s, 1)]
+        convEnc = (1...3).map { w.conv("\(p).conv_enc\($0)", c, n, 1) }
+        convDec = (1...3).map { w.conv("\(p).conv_dec\($0)", c, n, 1) }
+    }
+
+    func callAsFunction(_ input: Tensor, enc: [Tensor], dec: [Tensor]) -> Tensor {
+        // Encoder/decoder features of each level, brought up to full resolution and n channels.
+        let encUp = [enc[0], upSample(enc[1], upEnc1), upSample(upSample(enc[2], upEnc2[0]), upEnc2[1])]
+        let decUp = [dec[0], upSample(dec[1], upDec1), upSample(upSample(dec[2], upDec2[0]), upDec2[1])]
+        var x = input
+        for i in 0..<3 {
+            x = Ops.add(Ops.add(orbs[i](x), Ops.conv2d(encUp[i], convEnc[i])), Ops.conv2d(decUp[i], convDec[i]))
+        }
+        return x
+    }
+}

@@ -1,0 +1,88 @@
+import NeuralCore
+
+/// The denoising MPRNet of Zamir et al. (CVPR 2021), as the official `Denoising/MPRNet.py` defines
+/// it: stage 1 on four quarters, stage 2 on two halves, stage 3 at full resolution, with supervised
+/// attention modules and cross-stage feature fusion between them. Weights use the official
+/// state_dict names, so converted official checkpoints load as they are.
+public struct MPRNet: Sendable {
+    public let config: MPRNetConfig
+    let shallow: [(ConvWeight, CAB)]
+    let encoder1: Encoder, decoder1: Decoder, encoder2: Encoder, decoder2: Decoder
+    let orsnet: ORSNet
+    let sam12: SAM, sam23: SAM
+    let concat12: ConvWeight, concat23: ConvWeight, tail: ConvWeight
+
+    /// The outputs of one forward pass on an image whose sides are multiples of 8.
+    public struct Outputs: Sendable {
+        public var stage1: Tensor, stage2: Tensor, stage3: Tensor
+        /// The supervised attention maps (n_feat channels) of stages 1 (by halves) and 2.
+        public var attention1: Tensor, attention2: Tensor
+    }
+
+    /// Builds the model from a safetensors file's tensors, validating every name and shape.
+    public init(weights: SafeTensors) throws {
+        let cfg = try MPRNetConfig(metadata: weights.metadata)
+        try self.init(config: cfg, tensors: weights.tensors)
+    }
+
+    public init(config cfg: MPRNetConfig, tensors: [String: SafeTensors.Entry]) throws {
+        let w = WeightReader(tensors)
+        let n = cfg.nFeat, r = cfg.reduction
+        config = cfg
+        shallow = (1...3).map { (w.conv("shallow_feat\($0).0", n, 3, 3), CAB(w, "shallow_feat\($0).1", n, r)) }
+        encoder1 = Encoder(w, "stage1_encoder", cfg, csff: false)
+        decoder1 = Decoder(w, "stage1_decoder", cfg)
+        encoder2 = Encoder(w, "stage2_encoder", cfg, csff: true)
+        decoder2 = Decoder(w, "stage2_decoder", cfg)
+        orsnet = ORSNet(w, "stage3_orsnet", cfg)
+        sam12 = SAM(w, "sam12", n)
+        sam23 = SAM(w, "sam23", n)
+        concat12 = w.conv("concat12", n, 2 * n, 3)
+        concat23 = w.conv("concat23", n + cfg.scaleOrsnetFeats, 2 * n, 3)
+        tail = w.conv("tail", 3, n + cfg.scaleOrsnetFeats, 3)
+        try w.finish()
+    }
+
+    private func shallowFeatures(_ i: Int, _ x: Tensor) -> Tensor { shallow[i].1(Ops.conv2d(x, shallow[i].0)) }
+
+    /// One forward pass; `x` is 3 × H × W in 0...1 with H and W multiples of 8.
+    public func forward(_ x: Tensor) -> Outputs {
+        precondition(x.channels == 3 && x.height % 8 == 0 && x.width % 8 == 0, "MPRNet needs 3 x 8k x 8k input")
+        let H = x.height, W = x.width, h = H / 2, w = W / 2
+        let top = Ops.crop(x, rows: 0..<h, columns: 0..<W), bottom = Ops.crop(x, rows: h..<H, columns: 0..<W)
+        let quarters = [top, bottom].flatMap {
+            [Ops.crop($0, rows: 0..<h, columns: 0..<w), Ops.crop($0, rows: 0..<h, columns: w..<W)]
+        }
+
+        // Stage 1: the four quarters, features joined side by side into two halves.
+        let f1 = quarters.map { encoder1(shallowFeatures(0, $0)) }
+        let feat1Top = (0..<3).map { Ops.concatWidth(f1[0][$0], f1[1][$0]) }
+        let feat1Bottom = (0..<3).map { Ops.concatWidth(f1[2][$0], f1[3][$0]) }
+        let res1Top = decoder1(feat1Top), res1Bottom = decoder1(feat1Bottom)
+        let (samTop, img1Top, att1Top) = sam12(res1Top[0], top)
+        let (samBottom, img1Bottom, att1Bottom) = sam12(res1Bottom[0], bottom)
+
+        // Stage 2: the two halves.
+        let x2Top = Ops.conv2d(Ops.concatChannels(shallowFeatures(1, top), samTop), concat12)
+        let x2Bottom = Ops.conv2d(Ops.concatChannels(shallowFeatures(1, bottom), samBottom), concat12)
+        let feat2Top = encoder2(x2Top, enc: feat1Top, dec: res1Top)
+        let feat2Bottom = encoder2(x2Bottom, enc: feat1Bottom, dec: res1Bottom)
+        let feat2 = (0..<3).map { Ops.concatHeight(feat2Top[$0], feat2Bottom[$0]) }
+        let res2 = decoder2(feat2)
+        let (sam3, img2, att2) = sam23(res2[0], x)
+
+        // Stage 3: full resolution.
+        let x3 = Ops.conv2d(Ops.concatChannels(shallowFeatures(2, x), sam3), concat23)
+        let out = Ops.add(Ops.conv2d(orsnet(x3, enc: feat2, dec: res2), tail), x)
+        return Outputs(stage1: Ops.concatHeight(img1Top, img1Bottom), stage2: img2, stage3: out,
+                       attention1: Ops.concatHeight(att1Top, att1Bottom), attention2: att2)
+    }
+
+    /// Denoises an image of any size: reflect-pads to multiples of 8, runs, crops back.
+    public func denoise(_ x: Tensor) -> Tensor {
+        let ph = (8 - x.height % 8) % 8, pw = (8 - x.width % 8) % 8
+        let padded = ph + pw > 0 ? Ops.padReflect(x, bottom: ph, right: pw) : x
+        let y = forward(padded).stage3
+        return ph + pw > 0 ? Ops.crop(y, rows: 0..<x.height, columns: 0..<x.width) : y
+    }
+}

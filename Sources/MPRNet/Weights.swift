@@ -1,0 +1,82 @@
+import NeuralCore
+
+/// MPRNet's widths (the official denoising model is 80, 48, 32, 8, 4).
+public struct MPRNetConfig: Sendable, Equatable, CustomStringConvertible {
+    public var nFeat: Int, scaleUnetFeats: Int, scaleOrsnetFeats: Int, numCab: Int, reduction: Int
+
+    public init(nFeat: Int, scaleUnetFeats: Int, scaleOrsnetFeats: Int, numCab: Int, reduction: Int) {
+        self.nFeat = nFeat
+        self.scaleUnetFeats = scaleUnetFeats
+        self.scaleOrsnetFeats = scaleOrsnetFeats
+        self.numCab = numCab
+        self.reduction = reduction
+    }
+
+    public static let official = MPRNetConfig(nFeat: 80, scaleUnetFeats: 48, scaleOrsnetFeats: 32, numCab: 8, reduction: 4)
+
+    /// From the safetensors metadata our exporters write (the Python `Config` field names).
+    public init(metadata m: [String: String]) throws {
+        func field(_ k: String) throws -> Int {
+            guard let s = m[k], let v = Int(s), v > 0 else {
+                throw MPRNetError.badWeights(["metadata field \(k) is missing or not a positive integer"])
+            }
+            return v
+        }
+        self.init(nFeat: try field("n_feat"), scaleUnetFeats: try field("scale_unetfeats"),
+                  scaleOrsnetFeats: try field("scale_orsnetfeats"), numCab: try field("num_cab"),
+                  reduction: try field("reduction"))
+        guard nFeat % reduction == 0, nFeat / reduction > 0 else {
+            throw MPRNetError.badWeights(["n_feat \(nFeat) is not divisible by reduction \(reduction)"])
+        }
+    }
+
+    public var description: String { "(\(nFeat), \(scaleUnetFeats), \(scaleOrsnetFeats), \(numCab), \(reduction))" }
+}
+
+public enum MPRNetError: Error, Equatable, CustomStringConvertible {
+    /// Every problem found in a weights file: missing, extra or mis-shaped tensors.
+    case badWeights([String])
+
+    public var description: String {
+        switch self {
+        case .badWeights(let problems): "weights do not fit the model: " + problems.joined(separator: "; ")
+        }
+    }
+}
+
+/// Hands out tensors by their PyTorch state_dict name, checking shapes. Problems are collected, not
+/// thrown one at a time, so a bad file is reported whole; `finish` throws them with the unused names.
+final class WeightReader {
+    private let tensors: [String: SafeTensors.Entry]
+    private var used: Set<String> = []
+    private(set) var problems: [String] = []
+
+    init(_ tensors: [String: SafeTensors.Entry]) { self.tensors = tensors }
+
+    private func take(_ name: String, _ shape: [Int]) -> [Float] {
+        used.insert(name)
+        guard let t = tensors[name] else {
+            problems.append("missing \(name) \(shape)")
+            return [Float](repeating: 0, count: shape.reduce(1, *))
+        }
+        guard t.shape == shape else {
+            problems.append("\(name) has shape \(t.shape), expected \(shape)")
+            return [Float](repeating: 0, count: shape.reduce(1, *))
+        }
+        return t.data
+    }
+
+    /// `prefix.weight` of a bias-free convolution.
+    func conv(_ prefix: String, _ out: Int, _ inp: Int, _ k: Int) -> ConvWeight {
+        ConvWeight(outChannels: out, inChannels: inp, kernel: k, data: take(prefix + ".weight", [out, inp, k, k]))
+    }
+
+    /// A single-slope PReLU weight.
+    func slope(_ name: String) -> Float { take(name, [1])[0] }
+
+    func finish() throws {
+        let extra = tensors.keys.filter { !used.contains($0) }.sorted()
+        let all = problems + extra.map { "unexpected tensor \($0)" }
+        if !all.isEmpty { throw MPRNetError.badWeights(all) }
+    }
+}

@@ -1,0 +1,43 @@
+/// A float feature map of one image: `channels` planes of `height` × `width`, stored plane by plane
+/// (PyTorch's NCHW with N = 1).
+public struct Tensor: Sendable, Equatable {
+    public let channels: Int
+    public let height: Int
+    public let width: Int
+    public var data: [Float]
+
+    public init(channels: Int, height: Int, width: Int, data: [Float]) {
+        precondition(data.count == channels * height * width, "tensor data does not match its shape")
+        self.channels = channels
+        self.height = height
+        self.width = width
+        self.data = data
+    }
+
+    public init(channels: Int, height: Int, width: Int, value: Float = 0) {
+        self.init(channels: channels, height: height, width: width,
+                  data: [Float](repeating: value, count: channels * height * width))
+    }
+
+    public var plane: Int { height * width }
+    public var shape: [Int] { [channels, height, width] }
+
+    @inlinable public subscript(c: Int, y: Int, x: Int) -> Float {
+        get { data[(c * height + y) * width + x] }
+        set { data[(c * height + y) * width + x] = newValue }
+    }
+}
+
+/// Convolution weights, PyTorch layout [out, in, k, k]; bias-free as in MPRNet.
+public struct ConvWeight: Sendable {
+    public let outChannels: Int, inChannels: Int, kernel: Int
+    public let data: [Float]
+
+    public init(outChannels: Int, inChannels: Int, kernel: Int, data: [Float]) {
+        precondition(data.count == outChannels * inChannels * kernel * kernel)
+        self.outChannels = outChannels
+        self.inChannels = inChannels
+        self.kernel = kernel
+        self.data = data
+    }
+}
