@@ -29,7 +29,7 @@ let package = Package(
         ]),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .target(name: "NeuralCore", dependencies: ["CBLAS"], swiftSettings: optimize),
-        .target(name: "MPRNet", dependencies: ["NeuralCore"], swiftSettings: optimize),
+        .target(name: "MPRNet", dependencies: ["NeuralCore", "DenoiseCore", "CBLAS"], swiftSettings: optimize),
         .target(name: "CPUFeatures"),
         // The patch kernels, built for baseline x86-64 and (the same file, linked) for AVX2 + FMA.
         .target(name: "DCTKernels", swiftSettings: optimize),
@@ -42,7 +42,7 @@ let package = Package(
                 swiftSettings: optimize,
                 linkerSettings: releaseLibraryFlags),
         .executableTarget(name: "denoise-cli", dependencies: [
-            "DenoiseCore", "CImageCodecs",
+            "DenoiseCore", "CImageCodecs", "MPRNet", "NeuralCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
         .testTarget(name: "DenoiseCoreTests", dependencies: ["DenoiseCore", "CImageCodecs"]),

@@ -1,11 +1,8 @@
 import CBLAS
 
 /// The operations MPRNet needs, with PyTorch's semantics. Convolutions go through OpenBLAS sgemm
-/// (im2col for 3x3, zero padding 1; a plain product for 1x1).
+/// (nine shifted products for 3x3 with zero padding 1; one product for 1x1).
 public enum Ops {
-    /// Rows of im2col built at once, so the column buffer stays near 16 MB.
-    static let columnBudget = 4 << 20
-
     public static func conv2d(_ x: Tensor, _ w: ConvWeight) -> Tensor {
         precondition(x.channels == w.inChannels, "conv input has \(x.channels) channels, weight expects \(w.inChannels)")
         var out = Tensor(channels: w.outChannels, height: x.height, width: x.width)
@@ -22,41 +19,51 @@ public enum Ops {
             return out
         }
         precondition(w.kernel == 3, "only 1x1 and 3x3 convolutions are implemented")
-        let K = Cin * 9
-        let rowsPerChunk = max(1, min(H, columnBudget / max(1, K * W)))
-        var col = [Float](repeating: 0, count: K * rowsPerChunk * W)
-        w.data.withUnsafeBufferPointer { wp in
-        x.data.withUnsafeBufferPointer { xp in
-        out.data.withUnsafeMutableBufferPointer { op in
-        col.withUnsafeMutableBufferPointer { cp in
-            for y0 in Swift.stride(from: 0, to: H, by: rowsPerChunk) {
-                let rows = min(rowsPerChunk, H - y0), n = rows * W
-                // col[(c*9 + ky*3 + kx), (y - y0) * W + x] = x[c, y + ky - 1, x + kx - 1] (zero outside)
-                for c in 0..<Cin {
-                    let src = xp.baseAddress! + c * H * W
-                    for ky in 0..<3 {
-                        for kx in 0..<3 {
-                            let dst = cp.baseAddress! + (c * 9 + ky * 3 + kx) * n
-                            for r in 0..<rows {
-                                let sy = y0 + r + ky - 1
-                                let d = dst + r * W
-                                if sy < 0 || sy >= H {
-                                    d.initialize(repeating: 0, count: W)
-                                    continue
-                                }
-                                let s = src + sy * W
-                                let lo = max(0, 1 - kx), hi = min(W, W + 1 - kx)
-                                if lo > 0 { d[0] = 0 }
-                                if hi < W { d[W - 1] = 0 }
-                                (d + lo).update(from: s + lo + kx - 1, count: hi - lo)
-                            }
-                        }
+        // Nine shifted products instead of im2col: with the input zero-padded to width W+2, tap
+        // (ky, kx) of every output pixel is the padded input read at a constant offset, so each tap
+        // is one sgemm over contiguous memory, accumulated into an output of width W+2 whose two
+        // extra columns are dropped.
+        let Wp = W + 2, n = H * Wp
+        let padded = zeroPad(x)
+        let taps = w.taps
+        var wide = [Float](unsafeUninitializedCapacity: Cout * n) { _, count in count = Cout * n }
+        taps.withUnsafeBufferPointer { tp in
+        padded.withUnsafeBufferPointer { xp in
+        wide.withUnsafeMutableBufferPointer { op in
+            for t in 0..<9 {
+                let offset = (t / 3) * Wp + t % 3
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(Cout), Int32(n), Int32(Cin),
+                            1, tp.baseAddress! + t * Cout * Cin, Int32(Cin), xp.baseAddress! + offset, Int32((H + 2) * Wp + 2),
+                            t == 0 ? 0 : 1, op.baseAddress, Int32(n))
+            }
+        }}}
+        wide.withUnsafeBufferPointer { src in
+            out.data.withUnsafeMutableBufferPointer { dst in
+                for c in 0..<Cout {
+                    for y in 0..<H {
+                        (dst.baseAddress! + (c * H + y) * W).update(from: src.baseAddress! + c * n + y * Wp, count: W)
                     }
                 }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(Cout), Int32(n), Int32(K),
-                            1, wp.baseAddress, Int32(K), cp.baseAddress, Int32(n), 0, op.baseAddress! + y0 * W, Int32(H * W))
             }
-        }}}}
+        }
+        return out
+    }
+
+    /// Each channel framed by one row/column of zeros: (H+2) × (W+2), plus 2 floats of slack at the
+    /// end of each channel so the last taps' reads stay inside the plane's stride.
+    static func zeroPad(_ x: Tensor) -> [Float] {
+        let Wp = x.width + 2, planeStride = (x.height + 2) * Wp + 2
+        var out = [Float](repeating: 0, count: x.channels * planeStride)
+        x.data.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for c in 0..<x.channels {
+                    for y in 0..<x.height {
+                        (dst.baseAddress! + c * planeStride + (y + 1) * Wp + 1)
+                            .update(from: src.baseAddress! + (c * x.height + y) * x.width, count: x.width)
+                    }
+                }
+            }
+        }
         return out
     }
 

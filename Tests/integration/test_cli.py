@@ -3,7 +3,7 @@ import numpy as np
 import png  # pypng: Pillow cannot write 16-bit gray+alpha
 from PIL import Image
 
-from conftest import kodak, noisy, psnr, run
+from conftest import ROOT, kodak, noisy, psnr, run
 
 
 def test_dct_denoises_a_photo(cli, tmp_path):
@@ -76,3 +76,28 @@ def read_png16(path):
     w, h, rows, info = png.Reader(filename=str(path)).asDirect()
     assert info["bitdepth"] == 16
     return np.array([list(r) for r in rows], np.uint16).reshape(h, w, info["planes"])
+
+
+def test_mprnet_with_fixture_weights(cli, tmp_path):
+    """The network command end to end, on the parity fixture's (random) weights: it must run tiled
+    and untiled, keep size and alpha, and write the optional residual and attention images."""
+    weights = ROOT / "Tests/Fixtures/mprnet/weights.safetensors"
+    img = np.dstack([noisy(kodak()[:150, :170], 20, 4), np.full((150, 170), 200, np.uint8)])
+    src = tmp_path / "in.png"
+    Image.fromarray(img).save(src)
+    outs = {}
+    for tile in ("0", "64"):
+        dst = tmp_path / f"out{tile}.png"
+        r = run([cli, "mprnet", str(src), str(dst), "--model", str(weights), "--tile", tile,
+                 "--residual", str(tmp_path / "res.png"), "--attention-map", str(tmp_path / "att.png")])
+        assert r.returncode == 0, r.stderr
+        outs[tile] = np.asarray(Image.open(dst))
+        assert outs[tile].shape == img.shape and np.array_equal(outs[tile][..., 3], img[..., 3])
+    assert np.asarray(Image.open(tmp_path / "att.png")).shape == (150, 170)
+    assert np.asarray(Image.open(tmp_path / "res.png")).shape == (150, 170, 3)
+    r = run([cli, "mprnet", str(src), str(tmp_path / "x.png")], env={"PATH": "/usr/bin:/bin"})
+    assert r.returncode != 0 and "no model" in r.stderr
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(weights.read_bytes()[:5000])
+    r = run([cli, "mprnet", str(src), str(tmp_path / "x.png"), "--model", str(bad)])
+    assert r.returncode != 0 and "truncated" in r.stderr

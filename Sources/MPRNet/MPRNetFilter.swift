@@ -1,0 +1,142 @@
+import DenoiseCore
+import NeuralCore
+import CBLAS
+
+/// MPRNet applied to a photograph: colour handling, tiling and progress around `MPRNet`.
+///
+/// Gray images run as three equal channels and come back as their mean; alpha is kept as it was.
+/// Large images are cut into overlapping tiles whose results are blended with linear ramps, so
+/// memory stays bounded by the tile size.
+public enum MPRNetFilter {
+    public struct Options: Sendable {
+        /// Tile side in pixels (0: the whole image at once).
+        public var tile: Int = 512
+        /// Overlap between neighbouring tiles.
+        public var overlap: Int = 32
+        public var wantResidual = false
+        public var wantAttention = false
+
+        public init(tile: Int = 512) { self.tile = tile }
+    }
+
+    public struct Result: Sendable {
+        public var image: PlanarImage
+        /// noisy − denoised on the 0...255 scale, offset by 128 to be viewable (colour channels).
+        public var residual: PlanarImage?
+        /// Stage-2 supervised attention, mean over features, 0...255 (one channel).
+        public var attention: PlanarImage?
+    }
+
+    /// Tiles `denoise` will run, for a `Job`'s progress units.
+    public static func workUnits(width: Int, height: Int, _ o: Options) -> Int {
+        tiles(width, height, o).count
+    }
+
+    public static func denoise(_ image: PlanarImage, model: MPRNet, options o: Options, job: Job) throws -> Result {
+        openblas_set_num_threads(Int32(job.threads))
+        let color = image.channels >= 3 ? 3 : 1
+        let input = rgbTensor(image, color)
+        var out = Tensor(channels: 3, height: image.height, width: image.width)
+        var att = Tensor(channels: 1, height: image.height, width: image.width)
+        var weight = [Float](repeating: 0, count: image.pixelCount)
+        for t in tiles(image.width, image.height, o) {
+            try job.checkpoint()
+            let patch = Ops.crop(input, rows: t.ys, columns: t.xs)
+            let (y, a) = run(model, patch, attention: o.wantAttention)
+            let ramp = t.ramp(o.overlap, image.width, image.height)
+            for ty in 0..<t.ys.count {
+                for tx in 0..<t.xs.count {
+                    let w = ramp(tx, ty), i = (t.ys.lowerBound + ty) * image.width + t.xs.lowerBound + tx
+                    weight[i] += w
+                    for c in 0..<3 { out.data[c * image.pixelCount + i] += w * y[c, ty, tx] }
+                    if let a { att.data[i] += w * a[0, ty, tx] }
+                }
+            }
+            job.advance(1)
+        }
+        try job.checkpoint()
+        var result = image
+        let n = image.pixelCount
+        for i in 0..<n {
+            let w = weight[i]
+            if color == 3 {
+                for c in 0..<3 { result.samples[c * n + i] = out.data[c * n + i] / w * 255 }
+            } else {
+                result.samples[i] = (out.data[i] + out.data[n + i] + out.data[2 * n + i]) / (3 * w) * 255
+            }
+        }
+        var residual: PlanarImage?
+        if o.wantResidual {
+            var r = image.planes(0..<color)
+            for i in r.samples.indices { r.samples[i] = image.samples[i] - result.samples[i] + 128 }
+            residual = r
+        }
+        let attention = o.wantAttention
+            ? PlanarImage(width: image.width, height: image.height, channels: 1,
+                          samples: (0..<n).map { att.data[$0] / weight[$0] * 255 })
+            : nil
+        return Result(image: result, residual: residual, attention: attention)
+    }
+
+    /// 3 × H × W in 0...1; gray repeated three times.
+    static func rgbTensor(_ image: PlanarImage, _ color: Int) -> Tensor {
+        let n = image.pixelCount
+        var data = [Float](repeating: 0, count: 3 * n)
+        for c in 0..<3 {
+            let src = color == 3 ? c : 0
+            for i in 0..<n { data[c * n + i] = image.samples[src * n + i] / 255 }
+        }
+        return Tensor(channels: 3, height: image.height, width: image.width, data: data)
+    }
+
+    /// The stage-3 output, cropped back from the multiple-of-8 padding, and optionally the stage-2
+    /// attention map averaged over its features.
+    static func run(_ model: MPRNet, _ x: Tensor, attention: Bool) -> (Tensor, Tensor?) {
+        let ph = (8 - x.height % 8) % 8, pw = (8 - x.width % 8) % 8
+        let padded = ph + pw > 0 ? Ops.padReflect(x, bottom: ph, right: pw) : x
+        let out = model.forward(padded)
+        let y = Ops.crop(out.stage3, rows: 0..<x.height, columns: 0..<x.width)
+        guard attention else { return (y, nil) }
+        let a = Ops.crop(out.attention2, rows: 0..<x.height, columns: 0..<x.width)
+        var mean = Tensor(channels: 1, height: a.height, width: a.width)
+        for c in 0..<a.channels {
+            for i in 0..<a.plane { mean.data[i] += a.data[c * a.plane + i] / Float(a.channels) }
+        }
+        return (y, mean)
+    }
+
+    struct Tile {
+        let xs: Range<Int>, ys: Range<Int>
+
+        /// Blend weight at (tx, ty): rising linearly over the overlap on sides shared with
+        /// another tile, 1 elsewhere (and at the image border).
+        func ramp(_ overlap: Int, _ width: Int, _ height: Int) -> (Int, Int) -> Float {
+            let o = Float(max(1, overlap))
+            return { tx, ty in
+                func edge(_ i: Int, _ r: Range<Int>, _ size: Int) -> Float {
+                    let lo = r.lowerBound > 0 ? min(1, Float(i + 1) / o) : 1
+                    let hi = r.upperBound < size ? min(1, Float(r.count - i) / o) : 1
+                    return min(lo, hi)
+                }
+                return edge(tx, xs, width) * edge(ty, ys, height)
+            }
+        }
+    }
+
+    static func tiles(_ width: Int, _ height: Int, _ o: Options) -> [Tile] {
+        func spans(_ size: Int) -> [Range<Int>] {
+            guard o.tile > 0, size > o.tile else { return [0..<size] }
+            let step = max(1, o.tile - o.overlap)
+            var out: [Range<Int>] = []
+            var start = 0
+            while true {
+                let end = min(size, start + o.tile)
+                out.append(max(0, end - o.tile)..<end)
+                if end == size { break }
+                start += step
+            }
+            return out
+        }
+        return spans(height).flatMap { ys in spans(width).map { Tile(xs: $0, ys: ys) } }
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import DenoiseCore
+import MPRNet
+import NeuralCore
+import Glibc
+
+struct MPRNetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mprnet",
+        abstract: "Blind denoising with the MPRNet network (Zamir et al., CVPR 2021).",
+        discussion: "The model is --model, else $DENOISE_MPRNET_MODEL.")
+
+    @Argument(help: "Input image (PNG, JPEG or TIFF).") var input: String
+    @Argument(help: "Output image.") var output: String
+    @Option(help: "Weights file (safetensors).") var model: String?
+    @Option(help: "Tile side in pixels; 0 = whole image.") var tile: Int = 512
+    @Option(help: "Worker threads (0 = all cores).") var threads: Int = 0
+    @Option(help: "Also write the stage-2 attention map (gray image).") var attentionMap: String?
+    @Option(help: "Also write the removed noise (offset by 128).") var residual: String?
+    @Flag(help: "Print nothing but errors.") var quiet = false
+
+    func validate() throws {
+        guard tile == 0 || tile >= 64 else { throw ValidationError("tile must be 0 or at least 64") }
+        guard threads >= 0 else { throw ValidationError("threads must be 0 or more") }
+    }
+
+    func run() throws {
+        guard let path = model ?? getenv("DENOISE_MPRNET_MODEL").map({ String(cString: $0) }) else {
+            throw ValidationError("no model: pass --model PATH or set DENOISE_MPRNET_MODEL")
+        }
+        let net: MPRNet
+        do { net = try MPRNet(weights: try SafeTensors(path: path)) } catch { throw CLIError("\(path): \(error)") }
+        let file = try ImageFile(path: input)
+        var options = MPRNetFilter.Options(tile: tile)
+        options.wantResidual = residual != nil
+        options.wantAttention = attentionMap != nil
+        let img = file.image
+        let job = Job(threads: threads, workUnits: MPRNetFilter.workUnits(width: img.width, height: img.height, options),
+                      progress: quiet ? nil : ProgressBar.stderrIfTerminal())
+        let result = try MPRNetFilter.denoise(img, model: net, options: options, job: job)
+        ProgressBar.finish(quiet: quiet)
+        try ImageFile(image: result.image, bits: file.bits).write(to: output)
+        if let residual, let r = result.residual { try ImageFile(image: r, bits: 8).write(to: residual) }
+        if let attentionMap, let a = result.attention { try ImageFile(image: a, bits: 8).write(to: attentionMap) }
+    }
+}
