@@ -30,15 +30,15 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .target(name: "NeuralCore", dependencies: ["CBLAS"], swiftSettings: optimize),
         .target(name: "MPRNet", dependencies: ["NeuralCore", "DenoiseCore", "CBLAS"], swiftSettings: optimize),
-        .target(name: "CPUFeatures"),
+        .target(name: "CPlatform"),
         // The patch kernels, built for baseline x86-64 and (the same file, linked) for AVX2 + FMA.
         .target(name: "DCTKernels", swiftSettings: optimize),
         .target(name: "DCTKernelsAVX2", swiftSettings: optimize + [
             .define("DENOISE_FMA"), .unsafeFlags(["-target-cpu", "haswell"]),
         ]),
-        .target(name: "DenoiseCore", dependencies: ["CFFTW", "CPUFeatures", "DCTKernels", "DCTKernelsAVX2"],
+        .target(name: "DenoiseCore", dependencies: ["CFFTW", "CPlatform", "DCTKernels", "DCTKernelsAVX2"],
                 swiftSettings: optimize),
-        .target(name: "denoise", dependencies: ["DenoiseCore", "CDenoise"], exclude: ["exports.map"],
+        .target(name: "denoise", dependencies: ["DenoiseCore", "MPRNet", "NeuralCore", "CDenoise", "CPlatform"], exclude: ["exports.map"],
                 swiftSettings: optimize,
                 linkerSettings: releaseLibraryFlags),
         .executableTarget(name: "denoise-cli", dependencies: [

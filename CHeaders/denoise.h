@@ -88,6 +88,37 @@ void dn_dct_params_init(dn_dct_params *params);
  * buffer as input (in place). Alpha (the 2nd of 2 or the 4th of 4 channels) is copied unchanged. */
 dn_status dn_dct_denoise(const dn_image *input, const dn_image *output, const dn_dct_params *params);
 
+/* ---- MPRNet (Zamir et al., CVPR 2021): blind denoising with a trained network ---- */
+
+/* A loaded network. Thread-safe to share: dn_mprnet_denoise only reads it. */
+typedef struct dn_mprnet dn_mprnet;
+
+/* Loads weights (safetensors, official MPRNet state_dict names, config in the metadata), checking
+ * every tensor's name and shape. path NULL: $DENOISE_MPRNET_MODEL, else the model installed with
+ * the library (PREFIX/share/denoise/mprnet.safetensors). On success *model must be freed. */
+dn_status dn_mprnet_load(const char *path, dn_mprnet **model);
+void dn_mprnet_free(dn_mprnet *model);
+
+typedef struct {
+    size_t struct_size;      /* set by dn_mprnet_params_init */
+    int32_t tile;            /* tile side in pixels (default 512; 0 = whole image at once) */
+    int32_t threads;         /* 0 (default) = one per core */
+    dn_progress_fn progress; /* may be NULL */
+    void *progress_user;
+    /* Optional outputs, NULL by default. residual: the removed noise + 128 (in 0..255 terms),
+     * 1 or 3 channels as the input's colour; attention: the stage-2 supervised attention map,
+     * 1 channel. Both the input's size and sample type. */
+    const dn_image *residual;
+    const dn_image *attention;
+} dn_mprnet_params;
+
+void dn_mprnet_params_init(dn_mprnet_params *params);
+
+/* Denoises `input` into `output` (same conventions as dn_dct_denoise; gray runs as three equal
+ * channels; alpha is copied unchanged). */
+dn_status dn_mprnet_denoise(const dn_mprnet *model, const dn_image *input, const dn_image *output,
+                            const dn_mprnet_params *params);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,4 +1,4 @@
-import CPUFeatures
+import CPlatform
 import DCTKernels
 import DCTKernelsAVX2
 

@@ -55,14 +55,16 @@ public enum MPRNetFilter {
             job.advance(1)
         }
         try job.checkpoint()
+        // The network's image is clipped to the 0...1 range it was trained on.
         var result = image
         let n = image.pixelCount
+        let clip = { (v: Float) in min(max(v, 0), 1) * 255 }
         for i in 0..<n {
             let w = weight[i]
             if color == 3 {
-                for c in 0..<3 { result.samples[c * n + i] = out.data[c * n + i] / w * 255 }
+                for c in 0..<3 { result.samples[c * n + i] = clip(out.data[c * n + i] / w) }
             } else {
-                result.samples[i] = (out.data[i] + out.data[n + i] + out.data[2 * n + i]) / (3 * w) * 255
+                result.samples[i] = clip((out.data[i] + out.data[n + i] + out.data[2 * n + i]) / (3 * w))
             }
         }
         var residual: PlanarImage?

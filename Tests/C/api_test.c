@@ -1,5 +1,6 @@
 /* Calls every function of denoise.h through the installed-style header and the built .so:
  * the success paths with real images, and every error path. Prints "N passed, M failed". */
+#define _POSIX_C_SOURCE 200809L
 #include "denoise.h"
 
 #include <math.h>
@@ -181,6 +182,72 @@ int main(void) {
     memcpy(img, orig, W * H * CH);
     EXPECT_STATUS(dn_dct_denoise(&im, &im, &q), DN_OK);
     CHECK(memcmp(img, orig, W * H * CH) == 0, "sigma 0 changed the image");
+
+    /* MPRNet: the parity fixture's weights (random, so only shapes and plumbing are judged here;
+     * the Swift parity tests check the numbers). */
+    const char *weights = getenv("DENOISE_TEST_WEIGHTS");
+    CHECK(weights != NULL, "DENOISE_TEST_WEIGHTS is not set");
+    if (weights) {
+        dn_mprnet *net = NULL;
+        EXPECT_STATUS(dn_mprnet_load(weights, &net), DN_OK);
+        CHECK(net != NULL, "no model returned");
+        dn_mprnet_params mp;
+        memset(&mp, 0xCD, sizeof mp);
+        dn_mprnet_params_init(&mp);
+        CHECK(mp.struct_size == sizeof mp && mp.tile == 512 && mp.threads == 0 && mp.residual == NULL &&
+              mp.attention == NULL, "mprnet defaults");
+        memcpy(img, orig, W * H * CH);
+        uint8_t *res = malloc(W * H * 3), *att = malloc(W * H);
+        dn_image rim = { res, W, H, 3, DN_U8, (size_t)W * 3 }, aim = { att, W, H, 1, DN_U8, (size_t)W };
+        mp.residual = &rim; mp.attention = &aim; mp.tile = 64;
+        calls = 0; mp.progress = count_calls; mp.progress_user = &calls;
+        EXPECT_STATUS(dn_mprnet_denoise(net, &im, &im, &mp), DN_OK);
+        alpha_same = 1;
+        for (int i = 0; i < W * H; i++) alpha_same &= img[i * CH + 3] == orig[i * CH + 3];
+        CHECK(alpha_same && calls >= 1, "mprnet: alpha kept, progress called");
+        /* residual = input - output + 128 (clipped to 0..255), to within rounding */
+        int worst = 0;
+        for (int i = 0; i < W * H * 3; i++) {
+            int want = (int)orig[i / 3 * CH + i % 3] - (int)img[i / 3 * CH + i % 3] + 128;
+            want = want < 0 ? 0 : want > 255 ? 255 : want;
+            int d = abs(want - (int)res[i]);
+            if (d > worst) worst = d;
+        }
+        CHECK(worst <= 1, "residual off by %d", worst);
+
+        memcpy(img, orig, W * H * CH);
+        rim.channels = 1;
+        EXPECT_STATUS(dn_mprnet_denoise(net, &im, &im, &mp), DN_ERROR_INVALID_CHANNELS);
+        CHECK(memcmp(img, orig, W * H * CH) == 0, "failed mprnet call changed the image");
+        mp.residual = NULL; mp.attention = NULL;
+        mp.progress = cancel_at_once;
+        EXPECT_STATUS(dn_mprnet_denoise(net, &im, &im, &mp), DN_ERROR_CANCELLED);
+        CHECK(memcmp(img, orig, W * H * CH) == 0, "cancelled mprnet call changed the image");
+        mp.progress = NULL;
+        mp.tile = 10;
+        EXPECT_STATUS(dn_mprnet_denoise(net, &im, &im, &mp), DN_ERROR_INVALID_ARGUMENT);
+        EXPECT_STATUS(dn_mprnet_denoise(NULL, &im, &im, &mp), DN_ERROR_NULL_POINTER);
+        EXPECT_STATUS(dn_mprnet_denoise(net, &im, &im, NULL), DN_ERROR_NULL_POINTER);
+        dn_mprnet_free(net);
+        dn_mprnet_free(NULL);
+        free(res); free(att);
+
+        dn_mprnet *none = (dn_mprnet *)1;
+        EXPECT_STATUS(dn_mprnet_load("/nonexistent/weights.safetensors", &none), DN_ERROR_INVALID_ARGUMENT);
+        CHECK(none == NULL, "failed load left a model pointer");
+        EXPECT_STATUS(dn_mprnet_load(weights, NULL), DN_ERROR_NULL_POINTER);
+        /* a truncated copy */
+        char cut[] = "/tmp/dn_api_test_cut_XXXXXX";
+        int fd = mkstemp(cut);
+        FILE *in = fopen(weights, "rb"), *out = fdopen(fd, "wb");
+        char buf[3000];
+        size_t got = fread(buf, 1, sizeof buf, in);
+        fwrite(buf, 1, got, out);
+        fclose(in); fclose(out);
+        EXPECT_STATUS(dn_mprnet_load(cut, &none), DN_ERROR_INVALID_ARGUMENT);
+        CHECK(strstr(dn_last_error(), "truncated") != NULL, "truncation not named: %s", dn_last_error());
+        remove(cut);
+    }
 
     free(img); free(orig); free(g16); free(o16); free(f); free(nanimg);
     printf("%d passed, %d failed\n", passed, failed);

@@ -10,7 +10,7 @@ def test_c_program_links_with_ldenoise_and_passes(prefix, tmp_path):
     r = run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", f"-I{prefix}/include", str(ROOT / "Tests/C/api_test.c"),
              f"-L{prefix}/lib", "-ldenoise", "-lm", f"-Wl,-rpath,{prefix}/lib", "-o", str(exe)])
     assert r.returncode == 0, r.stderr
-    r = run([str(exe)])
+    r = run([str(exe)], env={"DENOISE_TEST_WEIGHTS": str(ROOT / "Tests/Fixtures/mprnet/weights.safetensors")})
     print(r.stdout)
     assert r.returncode == 0 and " 0 failed" in r.stdout, r.stdout
 

@@ -1,0 +1,8 @@
+#pragma once
+/* The few platform facts Swift cannot reach on its own. */
+
+/* Non-zero when the CPU runs x86-64-v3 code (AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE). */
+int denoise_cpu_has_avx2(void);
+
+/* The path of the shared object (or executable) holding this code, or NULL. */
+const char *denoise_library_path(void);

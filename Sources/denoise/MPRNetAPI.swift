@@ -1,0 +1,96 @@
+import CDenoise
+import CPlatform
+import DenoiseCore
+import Glibc
+import MPRNet
+import NeuralCore
+
+/// The object behind a dn_mprnet pointer.
+final class ModelBox {
+    let model: MPRNet
+    init(_ model: MPRNet) { self.model = model }
+}
+
+/// $DENOISE_MPRNET_MODEL, else share/denoise/mprnet.safetensors beside this library's lib/ folder.
+func defaultModelPath() -> String? {
+    if let env = getenv("DENOISE_MPRNET_MODEL") { return String(cString: env) }
+    guard let so = denoise_library_path() else { return nil }
+    let lib = String(cString: so).split(separator: "/", omittingEmptySubsequences: false).dropLast()
+    return lib.dropLast().joined(separator: "/") + "/share/denoise/mprnet.safetensors"
+}
+
+@_cdecl("dn_mprnet_load")
+public func dn_mprnet_load(_ path: UnsafePointer<CChar>?, _ model: UnsafeMutablePointer<OpaquePointer?>?) -> dn_status {
+    reporting {
+        guard let model else { throw APIError(DN_ERROR_NULL_POINTER, "model is NULL") }
+        model.pointee = nil
+        guard let file = path.map({ String(cString: $0) }) ?? defaultModelPath() else {
+            throw APIError(DN_ERROR_INVALID_ARGUMENT, "no model path and no default model")
+        }
+        do {
+            let net = try MPRNet(weights: try SafeTensors(path: file))
+            model.pointee = OpaquePointer(Unmanaged.passRetained(ModelBox(net)).toOpaque())
+        } catch let e as SafeTensors.Failure {
+            throw APIError(DN_ERROR_INVALID_ARGUMENT, e.description)
+        } catch let e as MPRNetError {
+            throw APIError(DN_ERROR_INVALID_ARGUMENT, "\(file): \(e.description)")
+        }
+    }
+}
+
+@_cdecl("dn_mprnet_free")
+public func dn_mprnet_free(_ model: OpaquePointer?) {
+    guard let model else { return }
+    Unmanaged<ModelBox>.fromOpaque(UnsafeRawPointer(model)).release()
+}
+
+private let mprnetParamsSize = MemoryLayout<dn_mprnet_params>.size
+
+@_cdecl("dn_mprnet_params_init")
+public func dn_mprnet_params_init(_ params: UnsafeMutablePointer<dn_mprnet_params>?) {
+    guard let params else { return }
+    params.pointee = dn_mprnet_params(struct_size: mprnetParamsSize, tile: 512, threads: 0, progress: nil,
+                                      progress_user: nil, residual: nil, attention: nil)
+}
+
+@_cdecl("dn_mprnet_denoise")
+public func dn_mprnet_denoise(_ model: OpaquePointer?, _ input: UnsafePointer<dn_image>?,
+                              _ output: UnsafePointer<dn_image>?, _ params: UnsafePointer<dn_mprnet_params>?) -> dn_status {
+    reporting {
+        guard let model else { throw APIError(DN_ERROR_NULL_POINTER, "model is NULL") }
+        guard let p = params?.pointee else { throw APIError(DN_ERROR_NULL_POINTER, "params is NULL") }
+        guard p.struct_size >= mprnetParamsSize else {
+            throw APIError(DN_ERROR_INVALID_ARGUMENT, "params.struct_size is \(p.struct_size): call dn_mprnet_params_init first")
+        }
+        guard p.threads >= 0 else { throw APIError(DN_ERROR_INVALID_ARGUMENT, "threads must be 0 or more, got \(p.threads)") }
+        guard p.tile == 0 || p.tile >= 64 else { throw APIError(DN_ERROR_INVALID_ARGUMENT, "tile must be 0 or at least 64, got \(p.tile)") }
+        let (src, dst, li, lo) = try layouts(input, output)
+        let color = li.channels >= 3 ? 3 : 1
+        let residual = try p.residual.map { try extraOutput($0, "residual", li, channels: color) }
+        let attention = try p.attention.map { try extraOutput($0, "attention", li, channels: 1) }
+        let net = Unmanaged<ModelBox>.fromOpaque(UnsafeRawPointer(model)).takeUnretainedValue().model
+        var options = MPRNetFilter.Options(tile: Int(p.tile))
+        options.wantResidual = residual != nil
+        options.wantAttention = attention != nil
+        let image = try PlanarImage(interleaved: src, layout: li)
+        let job = Job(threads: Int(p.threads), workUnits: MPRNetFilter.workUnits(width: li.width, height: li.height, options),
+                      progress: CProgress(fn: p.progress, user: p.progress_user).closure)
+        let result = try MPRNetFilter.denoise(image, model: net, options: options, job: job)
+        result.image.write(interleaved: dst, layout: lo)
+        if let (ptr, l) = residual, let r = result.residual { r.write(interleaved: ptr, layout: l) }
+        if let (ptr, l) = attention, let a = result.attention { a.write(interleaved: ptr, layout: l) }
+    }
+}
+
+/// Validates an optional output: the input's size and sample type, `channels` channels.
+private func extraOutput(_ img: UnsafePointer<dn_image>, _ role: String, _ input: PixelLayout, channels: Int) throws
+    -> (UnsafeMutableRawPointer, PixelLayout) {
+    let (ptr, l) = try layout(of: img, role)
+    guard l.width == input.width, l.height == input.height, l.type == input.type else {
+        throw APIError(DN_ERROR_INVALID_FORMAT, "\(role) must have the input's size and sample type")
+    }
+    guard l.channels == channels else {
+        throw APIError(DN_ERROR_INVALID_CHANNELS, "\(role) must have \(channels) channel(s), has \(l.channels)")
+    }
+    return (ptr, l)
+}
