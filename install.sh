@@ -25,13 +25,16 @@ done
 mkdir -p "$prefix"
 prefix="$(cd "$prefix" && pwd)"
 gimp_dir="${GIMP2_DIRECTORY:-$HOME/.config/GIMP/2.10}"
-plugin_dir="$gimp_dir/plug-ins/denoise-dct"
+plugins="$gimp_dir/plug-ins"
+# The network that ships, when training has produced one (see Training/README.md).
+model="Training/models/mprnet-default.safetensors"
 here="$(cd "$(dirname "$0")" && pwd)"
 
 if [ "$uninstall" = 1 ]; then
     rm -f "$prefix/lib/libdenoise.so" "$prefix/lib/libdenoise.so.1" "$prefix/include/denoise.h" \
-          "$prefix/lib/pkgconfig/denoise.pc" "$prefix/bin/denoise"
-    rm -rf "$plugin_dir"
+          "$prefix/lib/pkgconfig/denoise.pc" "$prefix/bin/denoise" "$prefix/share/denoise/mprnet.safetensors"
+    rmdir "$prefix/share/denoise" 2>/dev/null || true
+    rm -rf "$plugins/denoise-dct" "$plugins/denoise-mprnet"
     echo "Denoise removed from $prefix and $gimp_dir"
     exit 0
 fi
@@ -62,6 +65,10 @@ install -m 755 "$bin/libdenoise.so" "$prefix/lib/libdenoise.so.1"
 ln -sf libdenoise.so.1 "$prefix/lib/libdenoise.so"
 install -m 644 CHeaders/denoise.h "$prefix/include/denoise.h"
 install -m 755 "$bin/denoise-cli" "$prefix/bin/denoise"
+if [ -f "$model" ]; then
+    install -d "$prefix/share/denoise"
+    install -m 644 "$model" "$prefix/share/denoise/mprnet.safetensors"
+fi
 version=$(sed -n 's/^#define DN_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)/\2/p' CHeaders/denoise.h | paste -sd.)
 cat > "$prefix/lib/pkgconfig/denoise.pc" <<PC
 prefix=$prefix
@@ -80,15 +87,19 @@ if [ "$gimp" = 1 ]; then
         # A new GIMP folder is set up by GIMP itself before plug-ins are added.
         GIMP2_DIRECTORY="$gimp_dir" gimp-console-2.10 -i -d -f -b '(gimp-quit 0)' >/dev/null 2>&1 || true
     fi
-    install -d "$plugin_dir"
     build="$(mktemp -d)"
     trap 'rm -rf "$build"' EXIT
-    gcc -std=gnu11 -O2 -Wall -Wno-deprecated-declarations Plugins/gimp/denoise-dct.c -I CHeaders \
-        $(pkg-config --cflags gimpui-2.0 gegl-0.4) -L"$prefix/lib" -ldenoise -Wl,-rpath,'$ORIGIN' \
-        $(pkg-config --libs gimpui-2.0 gegl-0.4) -o "$build/denoise-dct"
-    install -m 755 "$build/denoise-dct" "$plugin_dir/denoise-dct"
-    install -m 755 "$prefix/lib/libdenoise.so.1" "$plugin_dir/libdenoise.so.1"
-    echo "GIMP plug-in installed in $plugin_dir"
+    for plugin in denoise-dct denoise-mprnet; do
+        # Each plug-in in its own folder with the library beside it (GIMP ignores the .so there).
+        gcc -std=gnu11 -O2 -Wall -Wno-deprecated-declarations "Plugins/gimp/$plugin.c" Plugins/gimp/region.c -I CHeaders \
+            $(pkg-config --cflags gimpui-2.0 gegl-0.4) -L"$prefix/lib" -ldenoise -Wl,-rpath,'$ORIGIN' \
+            $(pkg-config --libs gimpui-2.0 gegl-0.4) -o "$build/$plugin"
+        install -d "$plugins/$plugin"
+        install -m 755 "$build/$plugin" "$plugins/$plugin/$plugin"
+        install -m 755 "$prefix/lib/libdenoise.so.1" "$plugins/$plugin/libdenoise.so.1"
+        if [ -f "$model" ]; then install -m 644 "$model" "$plugins/$plugin/mprnet.safetensors"; fi
+    done
+    echo "GIMP plug-ins installed in $plugins"
 fi
 echo "Denoise installed in $prefix (library, header, pkg-config, bin/denoise)"
 case ":$PATH:" in *":$prefix/bin:"*) ;; *) echo "Add $prefix/bin to PATH to run 'denoise'." ;; esac

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "denoise.h"
+#include "region.h"
 
 #define PROC "plug-in-denoise-dct"
 #define BINARY "denoise-dct"
@@ -53,82 +54,26 @@ static void query(void) {
     gimp_plugin_menu_register(PROC, "<Image>/Filters/Enhance");
 }
 
-/* The babl format we exchange with GIMP: perceptual, the drawable's channels, at `type`. */
-static const Babl *exchange_format(gint32 drawable, dn_sample_type type) {
-    gboolean rgb = gimp_drawable_is_rgb(drawable), alpha = gimp_drawable_has_alpha(drawable);
-    const char *model = rgb ? (alpha ? "R'G'B'A" : "R'G'B'") : (alpha ? "Y'A" : "Y'");
-    const char *kind = type == DN_U8 ? "u8" : type == DN_U16 ? "u16" : "float";
-    char name[32];
-    g_snprintf(name, sizeof name, "%s %s", model, kind);
-    return babl_format(name);
-}
-
-static dn_sample_type sample_type_for(gint32 image) {
-    switch (gimp_image_get_precision(image)) {
-    case GIMP_PRECISION_U8_LINEAR:
-    case GIMP_PRECISION_U8_GAMMA: return DN_U8;
-    case GIMP_PRECISION_U16_LINEAR:
-    case GIMP_PRECISION_U16_GAMMA: return DN_U16;
-    default: return DN_F32;
-    }
-}
-
-static int report_progress(float fraction, void *user) {
-    (void)user;
-    gimp_progress_update(fraction);
-    return 0;
-}
-
-/* Denoises the drawable's region (x, y, w, h) read with MARGIN of context. On success writes the
- * region into `out` (a buffer of w*h pixels in `format`) and returns DN_OK. */
-static dn_status denoise_region(GeglBuffer *src, const Babl *format, dn_sample_type type, gint dw, gint dh,
-                                gint x, gint y, gint w, gint h, guchar *out, gboolean progress) {
-    gint x0 = MAX(0, x - MARGIN), y0 = MAX(0, y - MARGIN);
-    gint x1 = MIN(dw, x + w + MARGIN), y1 = MIN(dh, y + h + MARGIN);
-    gint cw = x1 - x0, ch = y1 - y0;
-    gint bpp = babl_format_get_bytes_per_pixel(format);
-    guchar *buf = g_try_malloc((gsize)cw * ch * bpp);
-    if (!buf) return DN_ERROR_OUT_OF_MEMORY;
-    gegl_buffer_get(src, GEGL_RECTANGLE(x0, y0, cw, ch), 1.0, format, buf, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
-
-    dn_image img = { buf, cw, ch, babl_format_get_n_components(format), type, (size_t)cw * bpp };
+/* Denoises the region in place with the current values. */
+static dn_status denoise(Region *r, gboolean progress) {
     dn_dct_params p;
     dn_dct_params_init(&p);
     p.sigma = (float)values.sigma;
     p.patch_size = values.patch_size;
     p.scales = values.scales;
-    if (progress) p.progress = report_progress;
-    dn_status st = dn_dct_denoise(&img, &img, &p);
-    if (st == DN_OK) {
-        for (gint row = 0; row < h; row++)
-            memcpy(out + (gsize)row * w * bpp, buf + ((gsize)(y - y0 + row) * cw + (x - x0)) * bpp, (gsize)w * bpp);
-    }
-    g_free(buf);
-    return st;
+    if (progress) p.progress = region_progress;
+    return dn_dct_denoise(&r->image, &r->image, &p);
 }
 
 static dn_status apply(gint32 image, gint32 drawable) {
     gint x, y, w, h;
+    Region r;
     if (!gimp_drawable_mask_intersect(drawable, &x, &y, &w, &h)) return DN_OK; /* empty selection */
-    dn_sample_type type = sample_type_for(image);
-    const Babl *format = exchange_format(drawable, type);
-    gint bpp = babl_format_get_bytes_per_pixel(format);
-    guchar *out = g_try_malloc((gsize)w * h * bpp);
-    if (!out) return DN_ERROR_OUT_OF_MEMORY;
-
+    if (!region_read(drawable, region_sample_type(image), x, y, w, h, MARGIN, &r)) return DN_ERROR_OUT_OF_MEMORY;
     gimp_progress_init("Denoise (DCT)");
-    GeglBuffer *src = gimp_drawable_get_buffer(drawable);
-    dn_status st = denoise_region(src, format, type, gimp_drawable_width(drawable), gimp_drawable_height(drawable),
-                                  x, y, w, h, out, TRUE);
-    if (st == DN_OK) {
-        GeglBuffer *shadow = gimp_drawable_get_shadow_buffer(drawable);
-        gegl_buffer_set(shadow, GEGL_RECTANGLE(x, y, w, h), 0, format, out, GEGL_AUTO_ROWSTRIDE);
-        g_object_unref(shadow);
-        gimp_drawable_merge_shadow(drawable, TRUE);
-        gimp_drawable_update(drawable, x, y, w, h);
-    }
-    g_object_unref(src);
-    g_free(out);
+    dn_status st = denoise(&r, TRUE);
+    if (st == DN_OK) region_commit(drawable, &r);
+    region_free(&r);
     gimp_progress_update(1.0);
     return st;
 }
@@ -138,16 +83,17 @@ static dn_status apply(gint32 image, gint32 drawable) {
 static void update_preview(GimpPreview *preview, gpointer drawable_ptr) {
     gint32 drawable = GPOINTER_TO_INT(drawable_ptr);
     gint x, y, w, h;
+    Region r;
     gimp_preview_get_position(preview, &x, &y);
     gimp_preview_get_size(preview, &w, &h);
-    const Babl *format = exchange_format(drawable, DN_U8); /* the preview area draws 8-bit */
-    guchar *out = g_malloc((gsize)w * h * babl_format_get_bytes_per_pixel(format));
-    GeglBuffer *src = gimp_drawable_get_buffer(drawable);
-    if (denoise_region(src, format, DN_U8, gimp_drawable_width(drawable), gimp_drawable_height(drawable),
-                       x, y, w, h, out, FALSE) == DN_OK)
-        gimp_preview_draw_buffer(preview, out, w * babl_format_get_bytes_per_pixel(format));
-    g_object_unref(src);
-    g_free(out);
+    /* The preview area draws 8-bit data. */
+    if (!region_read(drawable, DN_U8, x, y, w, h, MARGIN, &r)) return;
+    if (denoise(&r, FALSE) == DN_OK) {
+        guchar *out = region_target(&r);
+        gimp_preview_draw_buffer(preview, out, w * r.image.channels);
+        g_free(out);
+    }
+    region_free(&r);
 }
 
 static void patch_changed(GtkWidget *combo, gpointer preview) {

@@ -11,12 +11,15 @@ final class ModelBox {
     init(_ model: MPRNet) { self.model = model }
 }
 
-/// $DENOISE_MPRNET_MODEL, else share/denoise/mprnet.safetensors beside this library's lib/ folder.
+/// $DENOISE_MPRNET_MODEL; else mprnet.safetensors beside this library (the GIMP plug-in's copy),
+/// else PREFIX/share/denoise/mprnet.safetensors for a library in PREFIX/lib.
 func defaultModelPath() -> String? {
     if let env = getenv("DENOISE_MPRNET_MODEL") { return String(cString: env) }
     guard let so = denoise_library_path() else { return nil }
-    let lib = String(cString: so).split(separator: "/", omittingEmptySubsequences: false).dropLast()
-    return lib.dropLast().joined(separator: "/") + "/share/denoise/mprnet.safetensors"
+    let dir = String(cString: so).split(separator: "/", omittingEmptySubsequences: false).dropLast()
+    let candidates = [dir.joined(separator: "/") + "/mprnet.safetensors",
+                      dir.dropLast().joined(separator: "/") + "/share/denoise/mprnet.safetensors"]
+    return candidates.first { access($0, R_OK) == 0 } ?? candidates.last
 }
 
 @_cdecl("dn_mprnet_load")

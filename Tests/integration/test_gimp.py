@@ -143,3 +143,33 @@ def wait_for_window(name, env, seconds=60):
             return ids[-1]
         time.sleep(0.5)
     return None
+
+
+def test_mprnet_batch_runs_with_a_model_from_the_environment(tmp_path):
+    """plug-in-denoise-mprnet in batch mode, on the parity fixture's (random) weights: the network's
+    numbers are the Swift tests' business; here the selection, alpha and the error path are."""
+    img = np.dstack([noisy(kodak()[:120, :140], 20, 11), np.full((120, 140), 180, np.uint8)])
+    src, dst = tmp_path / "in.png", tmp_path / "out.png"
+    Image.fromarray(img).save(src)
+    script = (f'{load(src)} (sel (gimp-image-select-rectangle image CHANNEL-OP-REPLACE 20 10 80 60)) '
+              f'(ok (plug-in-denoise-mprnet RUN-NONINTERACTIVE image drawable)) {save(dst)}')
+    env_model = ROOT / "Tests/Fixtures/mprnet/weights.safetensors"
+    os.environ["DENOISE_MPRNET_MODEL"] = str(env_model)
+    try:
+        log = batch(script, tmp_path)
+    finally:
+        del os.environ["DENOISE_MPRNET_MODEL"]
+    assert dst.exists(), log
+    out = np.asarray(Image.open(dst))
+    outside = np.ones((120, 140), bool)
+    outside[10:70, 20:100] = False
+    assert np.array_equal(out[outside], img[outside]) and np.array_equal(out[..., 3], img[..., 3])
+    assert not np.array_equal(out[10:70, 20:100], img[10:70, 20:100])
+
+    os.environ["DENOISE_MPRNET_MODEL"] = str(tmp_path / "missing.safetensors")
+    try:
+        log = batch(f'{load(src)} (r (catch "MPRNET-FAILED" (plug-in-denoise-mprnet RUN-NONINTERACTIVE image drawable))) '
+                    f'(m (gimp-message (if (equal? r "MPRNET-FAILED") "MPRNET-FAILED" "MPRNET-RAN")))', tmp_path)
+    finally:
+        del os.environ["DENOISE_MPRNET_MODEL"]
+    assert "MPRNET-FAILED" in log and "cannot open" in log, log
