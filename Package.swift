@@ -29,7 +29,7 @@ let package = Package(
         ]),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .target(name: "NeuralCore", dependencies: ["CBLAS"], swiftSettings: optimize),
-        .target(name: "MPRNet", dependencies: ["NeuralCore", "DenoiseCore", "CBLAS"], swiftSettings: optimize),
+        .target(name: "MPRNet", dependencies: ["NeuralCore", "DenoiseCore"], swiftSettings: optimize),
         .target(name: "CPlatform"),
         // The patch kernels, built for baseline x86-64 and (the same file, linked) for AVX2 + FMA.
         .target(name: "DCTKernels", swiftSettings: optimize),

@@ -14,10 +14,8 @@ struct CAB {
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {
-        var r = Ops.conv2d(x, conv1)
-        Ops.prelu(&r, slope: slope)
-        r = Ops.conv2d(r, conv2)
-        return Ops.add(Ops.channelAttention(r, down: down, up: up), x)
+        let r = Ops.conv2d(Ops.conv2d(x, conv1, preluSlope: slope), conv2)
+        return Ops.channelAttention(r, down: down, up: up, plus: x)
     }
 }
 

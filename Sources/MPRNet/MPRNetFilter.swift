@@ -1,6 +1,5 @@
 import DenoiseCore
 import NeuralCore
-import CBLAS
 
 /// MPRNet applied to a photograph: colour handling, tiling and progress around `MPRNet`.
 ///
@@ -33,7 +32,7 @@ public enum MPRNetFilter {
     }
 
     public static func denoise(_ image: PlanarImage, model: MPRNet, options o: Options, job: Job) throws -> Result {
-        openblas_set_num_threads(Int32(job.threads))
+        Ops.setThreads(job.threads)
         let color = image.channels >= 3 ? 3 : 1
         let input = rgbTensor(image, color)
         var out = Tensor(channels: 3, height: image.height, width: image.width)

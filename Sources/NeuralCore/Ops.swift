@@ -1,18 +1,45 @@
 import CBLAS
+import Dispatch
+import Synchronization
 
 /// The operations MPRNet needs, with PyTorch's semantics. Convolutions go through OpenBLAS sgemm
 /// (nine shifted products for 3x3 with zero padding 1; one product for 1x1).
 public enum Ops {
-    public static func conv2d(_ x: Tensor, _ w: ConvWeight) -> Tensor {
+    /// Worker threads for convolutions. Each worker runs single-threaded sgemm on its own columns:
+    /// OpenBLAS's own threads spin and yield badly on a busy machine.
+    public static func setThreads(_ n: Int) {
+        threadCount.store(max(1, n), ordering: .relaxed)
+        openblas_set_num_threads(1)
+    }
+
+    static let threadCount = Atomic<Int>(1)
+
+    /// Runs `body(range)` over `0..<n` split into one contiguous part per thread.
+    static func parallelColumns(_ n: Int, _ body: (Range<Int>) -> Void) {
+        let t = min(threadCount.load(ordering: .relaxed), max(1, n / 4096))
+        if t == 1 { return body(0..<n) }
+        withoutActuallyEscaping(body) { body in
+            let work = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: t) { i in work.value(n * i / t ..< n * (i + 1) / t) }
+        }
+    }
+
+    /// Bias-free convolution, zero padding k/2; `preluSlope` applies PReLU to the result in the
+    /// same pass (3x3 only, where the result is copied out anyway).
+    public static func conv2d(_ x: Tensor, _ w: ConvWeight, preluSlope: Float? = nil) -> Tensor {
         precondition(x.channels == w.inChannels, "conv input has \(x.channels) channels, weight expects \(w.inChannels)")
-        var out = Tensor(channels: w.outChannels, height: x.height, width: x.width)
+        precondition(preluSlope == nil || w.kernel == 3, "fused PReLU is for 3x3 convolutions")
+        var out = Tensor(uninitializedChannels: w.outChannels, height: x.height, width: x.width)
         let H = x.height, W = x.width, Cin = x.channels, Cout = w.outChannels
         if w.kernel == 1 {
             w.data.withUnsafeBufferPointer { wp in
                 x.data.withUnsafeBufferPointer { xp in
                     out.data.withUnsafeMutableBufferPointer { op in
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(Cout), Int32(H * W), Int32(Cin),
-                                    1, wp.baseAddress, Int32(Cin), xp.baseAddress, Int32(H * W), 0, op.baseAddress, Int32(H * W))
+                        let (a, b, o) = (wp.baseAddress!, xp.baseAddress!, op.baseAddress!)
+                        parallelColumns(H * W) { r in
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(Cout), Int32(r.count), Int32(Cin),
+                                        1, a, Int32(Cin), b + r.lowerBound, Int32(H * W), 0, o + r.lowerBound, Int32(H * W))
+                        }
                     }
                 }
             }
@@ -30,18 +57,26 @@ public enum Ops {
         taps.withUnsafeBufferPointer { tp in
         padded.withUnsafeBufferPointer { xp in
         wide.withUnsafeMutableBufferPointer { op in
-            for t in 0..<9 {
-                let offset = (t / 3) * Wp + t % 3
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(Cout), Int32(n), Int32(Cin),
-                            1, tp.baseAddress! + t * Cout * Cin, Int32(Cin), xp.baseAddress! + offset, Int32((H + 2) * Wp + 2),
-                            t == 0 ? 0 : 1, op.baseAddress, Int32(n))
+            let (a, b, o) = (tp.baseAddress!, xp.baseAddress!, op.baseAddress!)
+            parallelColumns(n) { r in
+                for t in 0..<9 {
+                    let offset = (t / 3) * Wp + t % 3 + r.lowerBound
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(Cout), Int32(r.count), Int32(Cin),
+                                1, a + t * Cout * Cin, Int32(Cin), b + offset, Int32((H + 2) * Wp + 2),
+                                t == 0 ? 0 : 1, o + r.lowerBound, Int32(n))
+                }
             }
         }}}
         wide.withUnsafeBufferPointer { src in
             out.data.withUnsafeMutableBufferPointer { dst in
                 for c in 0..<Cout {
                     for y in 0..<H {
-                        (dst.baseAddress! + (c * H + y) * W).update(from: src.baseAddress! + c * n + y * Wp, count: W)
+                        let d = dst.baseAddress! + (c * H + y) * W, s = src.baseAddress! + c * n + y * Wp
+                        if let slope = preluSlope {
+                            for i in 0..<W { let v = s[i]; d[i] = v < 0 ? v * slope : v }
+                        } else {
+                            d.update(from: s, count: W)
+                        }
                     }
                 }
             }
@@ -82,16 +117,27 @@ public enum Ops {
         x.data.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = sigmoid(p[i]) } }
     }
 
-    /// Channel attention: x · sigmoid(up(relu(down(mean_hw(x))))) per channel, down/up 1x1 convs.
-    public static func channelAttention(_ x: Tensor, down: ConvWeight, up: ConvWeight) -> Tensor {
+    /// Channel attention: x · sigmoid(up(relu(down(mean_hw(x))))) per channel, down/up 1x1 convs,
+    /// plus `residual` when given (the CAB's skip connection, fused into the same pass).
+    public static func channelAttention(_ x: Tensor, down: ConvWeight, up: ConvWeight, plus residual: Tensor? = nil) -> Tensor {
         let n = Float(x.plane)
         let mean = (0..<x.channels).map { c in x.data[c * x.plane ..< (c + 1) * x.plane].reduce(0, +) / n }
         let hidden = matvec(down, mean).map { max($0, 0) }
         let scale = matvec(up, hidden).map(sigmoid)
         var out = x
         out.data.withUnsafeMutableBufferPointer { p in
-            for c in 0..<x.channels {
-                for i in c * x.plane ..< (c + 1) * x.plane { p[i] *= scale[c] }
+            if let residual {
+                precondition(residual.shape == x.shape)
+                residual.data.withUnsafeBufferPointer { r in
+                    for c in 0..<x.channels {
+                        let k = scale[c]
+                        for i in c * x.plane ..< (c + 1) * x.plane { p[i] = p[i] * k + r[i] }
+                    }
+                }
+            } else {
+                for c in 0..<x.channels {
+                    for i in c * x.plane ..< (c + 1) * x.plane { p[i] *= scale[c] }
+                }
             }
         }
         return out
@@ -160,7 +206,10 @@ public enum Ops {
         var data: [Float] = []
         data.reserveCapacity(x.channels * ys.count * xs.count)
         for c in 0..<x.channels {
-            for y in ys { data += x.data[(c * x.height + y) * x.width + xs.lowerBound ..< (c * x.height + y) * x.width + xs.upperBound] }
+            for y in ys {
+                let row: Int = (c * x.height + y) * x.width
+                data += x.data[row + xs.lowerBound ..< row + xs.upperBound]
+            }
         }
         return Tensor(channels: x.channels, height: ys.count, width: xs.count, data: data)
     }
@@ -223,3 +272,9 @@ public enum Ops {
 }
 
 import Glibc
+
+/// Lets a closure that only touches disjoint memory cross into Dispatch's workers.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -19,6 +19,13 @@ public struct Tensor: Sendable, Equatable {
                   data: [Float](repeating: value, count: channels * height * width))
     }
 
+    /// A tensor whose values the caller overwrites entirely before reading (no zero fill).
+    init(uninitializedChannels channels: Int, height: Int, width: Int) {
+        let count = channels * height * width
+        self.init(channels: channels, height: height, width: width,
+                  data: [Float](unsafeUninitializedCapacity: count) { _, n in n = count })
+    }
+
     public var plane: Int { height * width }
     public var shape: [Int] { [channels, height, width] }
 
