@@ -1,4 +1,5 @@
 import CFFTW
+import Dispatch
 import Synchronization
 
 /// The dyadic DCT pyramid of Pierazzo, Morel & Facciolo (IPOL 2017).
@@ -8,7 +9,7 @@ import Synchronization
 /// σ · 2^-i. Recomposition ("conservative") replaces only the lowest `factor` part of each finer
 /// layer's coefficients by the coarser layer's.
 public enum DCTPyramid {
-    /// FFTW's planner is not thread-safe; the pyramid's transforms are cheap, so each holds it.
+    /// FFTW's planner is not thread-safe; executing plans is.
     private static let planner = Mutex(())
 
     /// Orthonormal 2-D DCT-II of every plane, in place.
@@ -22,9 +23,11 @@ public enum DCTPyramid {
     }
 
     public static func decompose(_ img: PlanarImage, levels: Int) -> [PlanarImage] {
+        guard levels > 1 else { return [img] }
         var freq = img
         forward(&freq)
-        return (0..<levels).map { i in
+        // Layer 0 is the image itself: its full spectrum transformed back.
+        return [img] + (1..<levels).map { i in
             let h = img.height >> i, w = img.width >> i
             let scale = (Float(w * h) / Float(img.pixelCount)).squareRoot()
             var layer = PlanarImage(width: w, height: h, channels: img.channels)
@@ -60,21 +63,32 @@ public enum DCTPyramid {
         let w = img.width, h = img.height, n = img.pixelCount
         // FFTW's REDFT10 is 2·Σ x cos(...); these factors make it orthonormal (DC rows/cols apart).
         let ac = (1 / Float(2 * w)).squareRoot() * (1 / Float(2 * h)).squareRoot()
-        let dcx = Float(0.5).squareRoot(), dcy = Float(0.5).squareRoot()
-        img.samples.withUnsafeMutableBufferPointer { buf in
-            let base = buf.baseAddress!
-            for ch in 0..<img.channels {
-                let p = base + ch * n
-                if inverse { scale(p, w, h, ac, dcx, dcy, dividing: false) }
-                planner.withLock { _ in
-                    let kind = inverse ? FFTW_REDFT01 : FFTW_REDFT10
-                    let plan = fftwf_plan_r2r_2d(Int32(h), Int32(w), p, p, kind, kind, UInt32(FFTW_ESTIMATE))
-                    fftwf_execute(plan)
-                    fftwf_destroy_plan(plan)
+        let dc = Float(0.5).squareRoot()
+        let kind = inverse ? FFTW_REDFT01 : FFTW_REDFT10
+        // The planes are independent: transform them on parallel threads (executing plans is
+        // thread-safe; only planning holds the lock).
+        let planes = Mutex((0..<img.channels).map { Array(img.samples[$0 * n ..< ($0 + 1) * n]) })
+        DispatchQueue.concurrentPerform(iterations: img.channels) { ch in
+            var plane = planes.withLock { $0[ch] }
+            plane.withUnsafeMutableBufferPointer { buf in
+                let p = buf.baseAddress!
+                if inverse { scale(p, w, h, ac, dc, dc, dividing: false) }
+                let plan = planner.withLock { _ in
+                    Plan(fftwf_plan_r2r_2d(Int32(h), Int32(w), p, p, kind, kind, UInt32(FFTW_ESTIMATE)))
                 }
-                if !inverse { scale(p, w, h, ac, dcx, dcy, dividing: true) }
+                fftwf_execute(plan.pointer)
+                planner.withLock { _ in fftwf_destroy_plan(plan.pointer) }
+                if !inverse { scale(p, w, h, ac, dc, dc, dividing: true) }
             }
+            planes.withLock { $0[ch] = plane }
         }
+        img.samples = planes.withLock { $0.flatMap { $0 } }
+    }
+
+    /// An FFTW plan handed from the planner's lock to one worker, which alone uses it.
+    private struct Plan: @unchecked Sendable {
+        let pointer: OpaquePointer?
+        init(_ pointer: OpaquePointer?) { self.pointer = pointer }
     }
 
     /// Forward: multiply all by `ac`, then the first row and column by √½ (dividing: true is the
