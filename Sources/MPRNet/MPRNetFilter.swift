@@ -125,18 +125,16 @@ public enum MPRNetFilter {
     }
 
     static func tiles(_ width: Int, _ height: Int, _ o: Options) -> [Tile] {
+        // As few tiles as cover the side with at least `overlap` between neighbours, all of one
+        // length (a multiple of 8, so no padding is wasted), spread evenly.
         func spans(_ size: Int) -> [Range<Int>] {
             guard o.tile > 0, size > o.tile else { return [0..<size] }
-            let step = max(1, o.tile - o.overlap)
-            var out: [Range<Int>] = []
-            var start = 0
-            while true {
-                let end = min(size, start + o.tile)
-                out.append(max(0, end - o.tile)..<end)
-                if end == size { break }
-                start += step
+            let count = (size - o.overlap + (o.tile - o.overlap) - 1) / (o.tile - o.overlap)
+            let length = min(size, ((size + (count - 1) * o.overlap + count - 1) / count + 7) / 8 * 8)
+            return (0..<count).map { i in
+                let start = (size - length) * i / (count - 1)
+                return start ..< start + length
             }
-            return out
         }
         return spans(height).flatMap { ys in spans(width).map { Tile(xs: $0, ys: ys) } }
     }
