@@ -28,7 +28,13 @@ let package = Package(
             .linkedLibrary("png"), .linkedLibrary("jpeg"), .linkedLibrary("tiff"),
         ]),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
-        .target(name: "NeuralCore", dependencies: ["CBLAS"], swiftSettings: optimize),
+        // The direct convolution kernel, built like the DCT kernels: baseline and AVX2 + FMA.
+        .target(name: "ConvKernels", swiftSettings: optimize),
+        .target(name: "ConvKernelsAVX2", swiftSettings: optimize + [
+            .define("CONV_FMA"), .unsafeFlags(["-target-cpu", "haswell"]),
+        ]),
+        .target(name: "NeuralCore", dependencies: ["CBLAS", "CPlatform", "ConvKernels", "ConvKernelsAVX2"],
+                swiftSettings: optimize),
         .target(name: "MPRNet", dependencies: ["NeuralCore", "DenoiseCore"], swiftSettings: optimize),
         .target(name: "CPlatform"),
         // The patch kernels, built for baseline x86-64 and (the same file, linked) for AVX2 + FMA.

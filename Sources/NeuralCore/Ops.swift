@@ -1,9 +1,12 @@
 import CBLAS
+import ConvKernels
+import ConvKernelsAVX2
+import CPlatform
 import Dispatch
 import Synchronization
 
-/// The operations MPRNet needs, with PyTorch's semantics. Convolutions go through OpenBLAS sgemm
-/// (nine shifted products for 3x3 with zero padding 1; one product for 1x1).
+/// The operations MPRNet needs, with PyTorch's semantics. 3x3 convolutions are direct (ConvKernels);
+/// 1x1 convolutions are one OpenBLAS sgemm.
 public enum Ops {
     /// Worker threads for convolutions. Each worker runs single-threaded sgemm on its own columns:
     /// OpenBLAS's own threads spin and yield badly on a busy machine.
@@ -15,8 +18,8 @@ public enum Ops {
     static let threadCount = Atomic<Int>(1)
 
     /// Runs `body(range)` over `0..<n` split into one contiguous part per thread.
-    static func parallelColumns(_ n: Int, _ body: (Range<Int>) -> Void) {
-        let t = min(threadCount.load(ordering: .relaxed), max(1, n / 4096))
+    static func parallelColumns(_ n: Int, minimum: Int = 4096, _ body: (Range<Int>) -> Void) {
+        let t = min(threadCount.load(ordering: .relaxed), max(1, n / minimum))
         if t == 1 { return body(0..<n) }
         withoutActuallyEscaping(body) { body in
             let work = UncheckedSendable(body)
@@ -25,7 +28,7 @@ public enum Ops {
     }
 
     /// Bias-free convolution, zero padding k/2; `preluSlope` applies PReLU to the result in the
-    /// same pass (3x3 only, where the result is copied out anyway).
+    /// same pass (3x3 only).
     public static func conv2d(_ x: Tensor, _ w: ConvWeight, preluSlope: Float? = nil) -> Tensor {
         precondition(x.channels == w.inChannels, "conv input has \(x.channels) channels, weight expects \(w.inChannels)")
         precondition(preluSlope == nil || w.kernel == 3, "fused PReLU is for 3x3 convolutions")
@@ -46,48 +49,29 @@ public enum Ops {
             return out
         }
         precondition(w.kernel == 3, "only 1x1 and 3x3 convolutions are implemented")
-        // Nine shifted products instead of im2col: with the input zero-padded to width W+2, tap
-        // (ky, kx) of every output pixel is the padded input read at a constant offset, so each tap
-        // is one sgemm over contiguous memory, accumulated into an output of width W+2 whose two
-        // extra columns are dropped.
-        let Wp = W + 2, n = H * Wp
-        let padded = zeroPad(x)
-        let taps = w.taps
-        var wide = [Float](unsafeUninitializedCapacity: Cout * n) { _, count in count = Cout * n }
-        taps.withUnsafeBufferPointer { tp in
+        // Direct convolution over a zero-framed input, rows split across the threads.
+        let Wp = W + 2 + 16, planeStride = (H + 2) * Wp
+        let padded = zeroPad(x, paddedWidth: Wp)
+        let slope = preluSlope ?? 1
+        let kernel = conv3x3Kernel
+        w.data.withUnsafeBufferPointer { wp in
         padded.withUnsafeBufferPointer { xp in
-        wide.withUnsafeMutableBufferPointer { op in
-            let (a, b, o) = (tp.baseAddress!, xp.baseAddress!, op.baseAddress!)
-            parallelColumns(n) { r in
-                for t in 0..<9 {
-                    let offset = (t / 3) * Wp + t % 3 + r.lowerBound
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(Cout), Int32(r.count), Int32(Cin),
-                                1, a + t * Cout * Cin, Int32(Cin), b + offset, Int32((H + 2) * Wp + 2),
-                                t == 0 ? 0 : 1, o + r.lowerBound, Int32(n))
-                }
+        out.data.withUnsafeMutableBufferPointer { op in
+            let (a, b, o) = (wp.baseAddress!, xp.baseAddress!, op.baseAddress!)
+            parallelColumns(H, minimum: 8) { rows in
+                kernel(b, Cin, W, Wp, planeStride, a, Cout, o, H, rows, slope)
             }
         }}}
-        wide.withUnsafeBufferPointer { src in
-            out.data.withUnsafeMutableBufferPointer { dst in
-                for c in 0..<Cout {
-                    for y in 0..<H {
-                        let d = dst.baseAddress! + (c * H + y) * W, s = src.baseAddress! + c * n + y * Wp
-                        if let slope = preluSlope {
-                            for i in 0..<W { let v = s[i]; d[i] = v < 0 ? v * slope : v }
-                        } else {
-                            d.update(from: s, count: W)
-                        }
-                    }
-                }
-            }
-        }
         return out
     }
 
-    /// Each channel framed by one row/column of zeros: (H+2) × (W+2), plus 2 floats of slack at the
-    /// end of each channel so the last taps' reads stay inside the plane's stride.
-    static func zeroPad(_ x: Tensor) -> [Float] {
-        let Wp = x.width + 2, planeStride = (x.height + 2) * Wp + 2
+    /// The 3x3 kernel for this CPU: AVX2 + FMA where available, baseline x86-64 otherwise.
+    static let conv3x3Kernel = denoise_cpu_has_avx2() != 0 ? ConvKernelsAVX2.conv3x3Rows : ConvKernels.conv3x3Rows
+
+    /// Each channel framed by zeros: (H+2) rows of `paddedWidth` (≥ W+2) with the image at (1, 1).
+    /// The extra columns let 16-wide loads at the row end stay inside the buffer.
+    static func zeroPad(_ x: Tensor, paddedWidth Wp: Int) -> [Float] {
+        let planeStride = (x.height + 2) * Wp
         var out = [Float](repeating: 0, count: x.channels * planeStride)
         x.data.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in

@@ -39,8 +39,6 @@ public struct Tensor: Sendable, Equatable {
 public struct ConvWeight: Sendable {
     public let outChannels: Int, inChannels: Int, kernel: Int
     public let data: [Float]
-    /// For 3x3: the weights regrouped by tap, [ky * 3 + kx][out][in], one matrix per shifted product.
-    let taps: [Float]
 
     public init(outChannels: Int, inChannels: Int, kernel: Int, data: [Float]) {
         precondition(data.count == outChannels * inChannels * kernel * kernel)
@@ -48,7 +46,5 @@ public struct ConvWeight: Sendable {
         self.inChannels = inChannels
         self.kernel = kernel
         self.data = data
-        let k2 = kernel * kernel, oi = outChannels * inChannels
-        taps = kernel == 1 ? [] : (0..<k2 * oi).map { i in data[(i % oi) * k2 + i / oi] }
     }
 }
