@@ -51,7 +51,7 @@ let package = Package(
             "DenoiseCore", "CImageCodecs", "MPRNet", "NeuralCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
-        .testTarget(name: "DenoiseCoreTests", dependencies: ["DenoiseCore", "CImageCodecs"]),
+        .testTarget(name: "DenoiseCoreTests", dependencies: ["DenoiseCore", "DCTKernels", "CImageCodecs"]),
         .testTarget(name: "MPRNetTests", dependencies: ["MPRNet", "NeuralCore"]),
     ]
 )

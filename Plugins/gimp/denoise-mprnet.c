@@ -151,17 +151,10 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
     }
 
     if (status == GIMP_PDB_SUCCESS) {
-        gimp_image_undo_group_start(image);
-        dn_status st = apply(image, drawable);
-        gimp_image_undo_group_end(image);
-        if (st != DN_OK) {
-            status = GIMP_PDB_EXECUTION_ERROR;
-            *nreturn = 2;
-            rv[1].type = GIMP_PDB_STRING;
-            rv[1].data.d_string = (gchar *)dn_last_error();
-        } else {
+        status = region_run(image, drawable, apply, nreturn, rv);
+        if (status == GIMP_PDB_SUCCESS) {
             if (mode != GIMP_RUN_NONINTERACTIVE) gimp_displays_flush();
-            gimp_set_data(PROC, &values, sizeof values);
+            gimp_set_data(PROC, &values, sizeof values); /* "last values" are the last used */
         }
     }
     rv[0].type = GIMP_PDB_STATUS;

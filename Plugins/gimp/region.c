@@ -69,3 +69,15 @@ int region_progress(float fraction, void *user) {
     gimp_progress_update(fraction);
     return 0;
 }
+
+GimpPDBStatusType region_run(gint32 image, gint32 drawable, dn_status (*apply)(gint32, gint32),
+                             gint *nreturn, GimpParam *rv) {
+    gimp_image_undo_group_start(image);
+    dn_status st = apply(image, drawable);
+    gimp_image_undo_group_end(image);
+    if (st == DN_OK) return GIMP_PDB_SUCCESS;
+    *nreturn = 2;
+    rv[1].type = GIMP_PDB_STRING;
+    rv[1].data.d_string = (gchar *)dn_last_error();
+    return GIMP_PDB_EXECUTION_ERROR;
+}

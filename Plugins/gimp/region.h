@@ -30,5 +30,10 @@ void region_commit(gint32 drawable, const Region *r);
 
 void region_free(Region *r);
 
+/* Runs `apply` on the drawable as one undo step and fills the PDB return values: the status, and
+ * the library's message on failure. */
+GimpPDBStatusType region_run(gint32 image, gint32 drawable, dn_status (*apply)(gint32, gint32),
+                             gint *nreturn, GimpParam *rv);
+
 /* A dn_progress_fn that drives GIMP's progress bar. */
 int region_progress(float fraction, void *user);

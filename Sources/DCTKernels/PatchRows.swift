@@ -1,5 +1,3 @@
-import Glibc
-
 /// The inner loop of sliding-window DCT denoising: one row of patch positions, transformed,
 /// shrunk, and aggregated (see `SlidingDCT` in DenoiseCore for the method).
 ///
@@ -67,12 +65,7 @@ final class PatchRows<P: PatchSize> {
         self.sigma2 = sigma * sigma
         self.adaptive = adaptive
         basis = .allocate(capacity: n * n)
-        for u in 0..<n {
-            let s = u == 0 ? (1.0 / Double(n)).squareRoot() : (2.0 / Double(n)).squareRoot()
-            for i in 0..<n {
-                basis[u * n + i] = Float(s * cos(Double.pi * Double(2 * i + 1) * Double(u) / Double(2 * n)))
-            }
-        }
+        basis.initialize(from: DCTBasis(n: n).c, count: n * n)
         vf = Scratch(channels * n * S)
         gf = Scratch(channels * n * S)
         spread = Scratch(channels * n * n * S + L, front: L)

@@ -1,4 +1,5 @@
 import Testing
+import DCTKernels
 @testable import DenoiseCore
 
 @Suite struct DCTBasisTests {
