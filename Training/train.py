@@ -2,6 +2,7 @@
 
     python train.py --run runs/compact                 # starts, or resumes if runs/compact has a checkpoint
     python train.py --run runs/compact --steps 200     # stops after step 200 (schedule length unchanged)
+    python train.py --run runs/compact --resume models/mprnet-compact.checkpoint.pt   # on a new machine
 
 Loss and schedule as the paper: Charbonnier (eps 1e-3) summed over the three stage outputs, Adam,
 linear warm-up then cosine annealing. The checkpoint holds model, optimiser, step and the log, and
@@ -53,6 +54,8 @@ def export(model, path, note):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--run", required=True, help="folder for checkpoint, log and exports")
+    p.add_argument("--resume", default=None,
+                   help="checkpoint to continue from when the run folder has none (e.g. the committed one)")
     p.add_argument("--config", default="24,16,8,2,4", help="n_feat,scale_unetfeats,scale_orsnetfeats,num_cab,reduction")
     p.add_argument("--train-dirs", nargs="*", default=[str(data.SHARED / "train" / s) for s in data.TRAIN_SETS])
     p.add_argument("--val-dir", default=str(data.SHARED / "eval" / "CBSD68"))
@@ -81,14 +84,15 @@ def main():
     model = MPRNet(cfg).to(a.device)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr, betas=(0.9, 0.999), eps=1e-8)
     state = {"step": 0, "train_seconds": 0.0, "best_psnr": -1.0, "log": []}
-    if ckpt_path.exists():
-        ck = torch.load(ckpt_path, map_location=a.device, weights_only=False)
+    source = ckpt_path if ckpt_path.exists() else Path(a.resume) if a.resume else None
+    if source:
+        ck = torch.load(source, map_location=a.device, weights_only=False)
         if ck["args"]["config"] != a.config or ck["args"]["seed"] != a.seed:
-            raise SystemExit(f"{ckpt_path} was made with another config or seed")
+            raise SystemExit(f"{source} was made with another config or seed")
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         state = ck["state"]
-        print(f"resumed at step {state['step']}", flush=True)
+        print(f"resumed from {source} at step {state['step']}", flush=True)
 
     images = data.load_folders(a.train_dirs, a.crop)
     val_files = data.image_files(a.val_dir)[:a.val_count]
@@ -116,7 +120,7 @@ def main():
                    f"step {state['step']}, val {v:.3f} dB on CBSD68[:{a.val_count}] sigma {a.val_sigma}")
         save()
 
-    last = stop = time.time()
+    last = time.time()
     running, count = 0.0, 0
     end = a.steps if a.steps is not None else a.schedule
     model.train()

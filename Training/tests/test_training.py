@@ -92,10 +92,10 @@ def test_official_config_is_inferred():
     assert infer_config(sd) == OFFICIAL
 
 
-def train(run, steps, tmp_path, imgdir):
+def train(run, steps, tmp_path, imgdir, *extra):
     cmd = [sys.executable, str(HERE / "train.py"), "--run", str(run), "--config", "8,4,4,1,4", "--train-dirs", str(imgdir),
            "--val-dir", str(imgdir), "--val-count", "1", "--batch", "2", "--crop", "32", "--warmup", "2",
-           "--schedule", "6", "--steps", str(steps), "--threads", "1", "--device", "cpu"]
+           "--schedule", "6", "--steps", str(steps), "--threads", "1", "--device", "cpu", *extra]
     subprocess.run(cmd, check=True, capture_output=True, cwd=tmp_path)
 
 
@@ -108,8 +108,14 @@ def test_resume_equals_one_longer_run(tmp_path):
     train(tmp_path / "a", 2, tmp_path, imgdir)
     train(tmp_path / "a", 4, tmp_path, imgdir)
     train(tmp_path / "b", 4, tmp_path, imgdir)
-    a = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=False)
+    # A fresh run folder continuing from a copied checkpoint (a new machine) matches too.
+    train(tmp_path / "c", 2, tmp_path, imgdir)
+    moved = tmp_path / "moved.pt"
+    (tmp_path / "c" / "checkpoint.pt").rename(moved)
+    train(tmp_path / "d", 4, tmp_path, imgdir, "--resume", str(moved))
     b = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=False)
-    assert a["state"]["step"] == b["state"]["step"] == 4
-    for k in a["model"]:
-        assert torch.equal(a["model"][k], b["model"][k]), k
+    for run in ("a", "d"):
+        other = torch.load(tmp_path / run / "checkpoint.pt", weights_only=False)
+        assert other["state"]["step"] == b["state"]["step"] == 4
+        for k in b["model"]:
+            assert torch.equal(other["model"][k], b["model"][k]), (run, k)
