@@ -16,7 +16,7 @@ extern "C" {
 #endif
 
 #define DN_VERSION_MAJOR 0
-#define DN_VERSION_MINOR 1
+#define DN_VERSION_MINOR 2
 #define DN_VERSION_PATCH 0
 /* MAJOR * 10000 + MINOR * 100 + PATCH, as dn_version_number() returns for the library. */
 #define DN_VERSION_NUMBER (DN_VERSION_MAJOR * 10000 + DN_VERSION_MINOR * 100 + DN_VERSION_PATCH)
@@ -55,18 +55,31 @@ typedef struct {
  * cancel; the call then returns DN_ERROR_CANCELLED and writes nothing. */
 typedef int (*dn_progress_fn)(float fraction, void *user);
 
+/* The noise a dn_dct_denoise call removes. */
+typedef enum {
+    DN_NOISE_GAUSSIAN = 0,         /* additive white Gaussian noise of level sigma */
+    DN_NOISE_POISSON = 1,          /* photon noise: poisson_peak counts at white */
+    DN_NOISE_POISSON_GAUSSIAN = 2, /* photon noise plus Gaussian read noise of level sigma */
+    DN_NOISE_IMPULSE = 3,          /* salt and pepper: only the impulses are restored */
+    DN_NOISE_AUTO = 4              /* whichever of these the image shows, levels estimated */
+} dn_noise_model;
+
 /* Parameters of the multi-scale DCT denoiser. Fill with dn_dct_params_init() first, then change
  * what you need: fields may be added at the end in later minor versions, and struct_size tells
  * the library which ones the caller knows. */
 typedef struct {
     size_t struct_size;      /* set by dn_dct_params_init */
-    float sigma;             /* Gaussian noise standard deviation on the 0..255 scale, 0..255 */
+    float sigma;             /* Gaussian noise standard deviation on the 0..255 scale, 0..255;
+                                0 = estimate it from the image */
     int32_t patch_size;      /* 8 (default) or 16 */
     int32_t scales;          /* pyramid scales 1..6 (default 4); fewer are used on small images */
     int32_t wiener;          /* non-zero (default): run the second, Wiener step */
     int32_t threads;         /* worker threads, 0 (default) = one per core */
     dn_progress_fn progress; /* may be NULL */
     void *progress_user;
+    /* Since 0.2: */
+    dn_noise_model noise;    /* default DN_NOISE_GAUSSIAN */
+    float poisson_peak;      /* photon counts at white for the Poisson models; 0 (default) = estimate */
 } dn_dct_params;
 
 /* Library version as "MAJOR.MINOR.PATCH", and as DN_VERSION_NUMBER computes it. */
@@ -80,13 +93,40 @@ const char *dn_last_error(void);
 /* A short name for a status code, e.g. "DN_ERROR_CANCELLED". */
 const char *dn_status_name(dn_status status);
 
-/* Defaults: sigma 25, patch 8, 4 scales, Wiener on, all cores, no progress. */
+/* Defaults: sigma 25, patch 8, 4 scales, Wiener on, all cores, no progress, Gaussian noise. */
 void dn_dct_params_init(dn_dct_params *params);
 
 /* Multi-scale DCT denoising (Pierazzo, Morel & Facciolo, IPOL 2017) of `input` into `output`.
  * Both images must have the same width, height, channels and sample type; output may be the same
- * buffer as input (in place). Alpha (the 2nd of 2 or the 4th of 4 channels) is copied unchanged. */
+ * buffer as input (in place). Alpha (the 2nd of 2 or the 4th of 4 channels) is copied unchanged.
+ * Poisson models go through the generalised Anscombe transform and its exact unbiased inverse
+ * (Makitalo & Foi); DN_NOISE_IMPULSE changes only the samples it detects as impulses. */
 dn_status dn_dct_denoise(const dn_image *input, const dn_image *output, const dn_dct_params *params);
+
+/* ---- Noise estimation and image quality ---- */
+
+#define DN_CURVE_POINTS 8
+
+/* What dn_estimate_noise finds, all on the 0..255 scale. */
+typedef struct {
+    float sigma;                 /* Gaussian noise standard deviation; 0 on a clean image */
+    float gain, offset;          /* Poisson-Gaussian fit of the curve: variance = gain * x + offset */
+    int32_t signal_dependent;    /* non-zero when the curve clearly grows with intensity */
+    int32_t curve_points;        /* points filled below, 0..DN_CURVE_POINTS, dark to bright */
+    float curve_intensity[DN_CURVE_POINTS];
+    float curve_sigma[DN_CURVE_POINTS];
+} dn_noise_estimate;
+
+/* Estimates the noise of `image` from the image alone (flattest-block DCT statistics, aware of
+ * the clipping of 8-bit files). Images under 8x8 pixels report sigma 0. */
+dn_status dn_estimate_noise(const dn_image *image, dn_noise_estimate *estimate);
+
+/* PSNR in dB (peak 255 on the 0..255 scale; +inf for identical images) and SSIM (Wang et al.
+ * 2004: Gaussian window 11, sigma 1.5, K1 0.01, K2 0.03; mean over colour channels) of `test`
+ * against `reference`: same width, height, channels and sample type; alpha is ignored. SSIM needs
+ * at least 11x11 pixels. */
+dn_status dn_psnr(const dn_image *reference, const dn_image *test, double *psnr);
+dn_status dn_ssim(const dn_image *reference, const dn_image *test, double *ssim);
 
 /* ---- MPRNet (Zamir et al., CVPR 2021): blind denoising with a trained network ---- */
 

@@ -6,6 +6,10 @@
  * undo step, respects the selection mask, and leaves the image untouched on cancel or failure.
  *
  * PDB: plug-in-denoise-dct (run-mode, image, drawable, sigma FLOAT, patch-size INT32, scales INT32)
+ *      plug-in-denoise-dct-noise (run-mode, image, drawable, noise INT32, sigma FLOAT, poisson-peak FLOAT,
+ *                                 patch-size INT32, scales INT32)
+ *      plug-in-denoise-estimate (run-mode, image, drawable) -> sigma FLOAT
+ * A sigma (or peak) of 0 means "estimate it from the image".
  */
 #include <libgimp/gimp.h>
 #include <libgimp/gimpui.h>
@@ -15,6 +19,8 @@
 #include "region.h"
 
 #define PROC "plug-in-denoise-dct"
+#define PROC_NOISE "plug-in-denoise-dct-noise"
+#define PROC_ESTIMATE "plug-in-denoise-estimate"
 #define BINARY "denoise-dct"
 /* Context read around the selection, so the patches near its edge see real image. */
 #define MARGIN 32
@@ -23,9 +29,14 @@ typedef struct {
     gdouble sigma;
     gint32 patch_size;
     gint32 scales;
+    gint32 noise;        /* dn_noise_model */
+    gboolean auto_sigma; /* estimate sigma (dialog) */
+    gdouble peak;        /* Poisson counts at white, 0 = estimate */
 } DctValues;
 
-static DctValues values = { 15.0, 8, 4 };
+static DctValues values = { 15.0, 8, 4, DN_NOISE_GAUSSIAN, FALSE, 0.0 };
+/* The dialog's estimate for the selection, used by the preview when sigma is automatic. */
+static gdouble estimated_sigma = -1;
 
 static void query(void);
 static void run(const gchar *name, gint nparams, const GimpParam *param, gint *nreturn, GimpParam **ret);
@@ -47,20 +58,69 @@ static void query(void) {
                            "Remove Gaussian noise with multi-scale DCT denoising",
                            "Multi-scale DCT denoising (Pierazzo, Morel & Facciolo, IPOL 2017): sliding-window "
                            "DCT hard thresholding and Wiener filtering on a DCT pyramid. Sigma is the noise "
-                           "level on the 0-255 scale whatever the image precision.",
+                           "level on the 0-255 scale whatever the image precision; 0 estimates it.",
                            "Denoise developers", "Denoise developers", "2026",
                            "Denoise (_DCT)...", "RGB*, GRAY*", GIMP_PLUGIN,
                            G_N_ELEMENTS(args), 0, args, NULL);
     gimp_plugin_menu_register(PROC, "<Image>/Filters/Enhance");
+
+    static const GimpParamDef noise_args[] = {
+        { GIMP_PDB_INT32, "run-mode", "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }" },
+        { GIMP_PDB_IMAGE, "image", "Input image" },
+        { GIMP_PDB_DRAWABLE, "drawable", "Input drawable" },
+        { GIMP_PDB_INT32, "noise", "Noise model { GAUSSIAN (0), POISSON (1), POISSON-GAUSSIAN (2), IMPULSE (3), AUTO (4) }" },
+        { GIMP_PDB_FLOAT, "sigma", "Gaussian noise level on the 0-255 scale (0 = estimate)" },
+        { GIMP_PDB_FLOAT, "poisson-peak", "Poisson models: photon counts at white (0 = estimate)" },
+        { GIMP_PDB_INT32, "patch-size", "DCT patch size: 8 or 16" },
+        { GIMP_PDB_INT32, "scales", "Pyramid scales (1-6; 1 = single scale)" },
+    };
+    gimp_install_procedure(PROC_NOISE,
+                           "Remove Gaussian, Poisson or salt-and-pepper noise with the DCT denoiser",
+                           "The multi-scale DCT denoiser under a noise model: Gaussian, Poisson and "
+                           "Poisson-Gaussian through the generalised Anscombe transform with the exact unbiased "
+                           "inverse, salt and pepper by restoring only the impulses, or automatic.",
+                           "Denoise developers", "Denoise developers", "2026",
+                           NULL, "RGB*, GRAY*", GIMP_PLUGIN, G_N_ELEMENTS(noise_args), 0, noise_args, NULL);
+
+    static const GimpParamDef estimate_return[] = {
+        { GIMP_PDB_FLOAT, "sigma", "Estimated Gaussian noise level on the 0-255 scale" },
+    };
+    gimp_install_procedure(PROC_ESTIMATE,
+                           "Estimate the noise level of a drawable",
+                           "The Gaussian noise standard deviation (0-255 scale) of the selected part of the "
+                           "drawable, estimated from the image alone.",
+                           "Denoise developers", "Denoise developers", "2026",
+                           NULL, "RGB*, GRAY*", GIMP_PLUGIN, 3, G_N_ELEMENTS(estimate_return), args,
+                           estimate_return);
+}
+
+/* The noise level of the selected part of the drawable (-1 if it cannot be read). */
+static gdouble estimate(gint32 image, gint32 drawable, dn_status *status) {
+    gint x, y, w, h;
+    Region r;
+    dn_noise_estimate e;
+    *status = DN_OK;
+    if (!gimp_drawable_mask_intersect(drawable, &x, &y, &w, &h)) return 0;
+    if (!region_read(drawable, region_sample_type(image), x, y, w, h, 0, &r)) {
+        *status = DN_ERROR_OUT_OF_MEMORY;
+        return -1;
+    }
+    *status = dn_estimate_noise(&r.image, &e);
+    region_free(&r);
+    return *status == DN_OK ? e.sigma : -1;
 }
 
 /* Denoises the region in place with the current values. */
 static dn_status denoise(Region *r, gboolean progress) {
     dn_dct_params p;
     dn_dct_params_init(&p);
-    p.sigma = (float)values.sigma;
+    /* Automatic: 0 lets the library estimate on what it is given; the preview, which sees only a
+     * corner, uses the estimate of the whole selection. */
+    p.sigma = values.auto_sigma ? (progress || estimated_sigma < 0 ? 0.0f : (float)estimated_sigma) : (float)values.sigma;
     p.patch_size = values.patch_size;
     p.scales = values.scales;
+    p.noise = (dn_noise_model)values.noise;
+    p.poisson_peak = (float)values.peak;
     if (progress) p.progress = region_progress;
     return dn_dct_denoise(&r->image, &r->image, &p);
 }
@@ -101,7 +161,22 @@ static void patch_changed(GtkWidget *combo, gpointer preview) {
     gimp_preview_invalidate(GIMP_PREVIEW(preview));
 }
 
-static gboolean show_dialog(gint32 drawable) {
+static void noise_changed(GtkWidget *combo, gpointer preview) {
+    gimp_int_combo_box_get_active(GIMP_INT_COMBO_BOX(combo), &values.noise);
+    gimp_preview_invalidate(GIMP_PREVIEW(preview));
+}
+
+static GtkWidget *sigma_widgets[3]; /* label, scale, spin button: insensitive when automatic */
+
+static void auto_toggled(GtkToggleButton *button, gpointer preview) {
+    values.auto_sigma = gtk_toggle_button_get_active(button);
+    for (int i = 0; i < 3; i++) gtk_widget_set_sensitive(sigma_widgets[i], !values.auto_sigma);
+    gimp_preview_invalidate(GIMP_PREVIEW(preview));
+}
+
+static gboolean show_dialog(gint32 image, gint32 drawable) {
+    dn_status st;
+    estimated_sigma = estimate(image, drawable, &st);
     gimp_ui_init(BINARY, FALSE);
     GtkWidget *dialog = gimp_dialog_new("Denoise (DCT)", BINARY, NULL, 0, gimp_standard_help_func, PROC,
                                         "_Cancel", GTK_RESPONSE_CANCEL, "_OK", GTK_RESPONSE_OK, NULL);
@@ -116,7 +191,7 @@ static gboolean show_dialog(gint32 drawable) {
     gtk_box_pack_start(GTK_BOX(vbox), preview, TRUE, TRUE, 0);
     g_signal_connect(preview, "invalidated", G_CALLBACK(update_preview), GINT_TO_POINTER(drawable));
 
-    GtkWidget *table = gtk_table_new(3, 3, FALSE);
+    GtkWidget *table = gtk_table_new(5, 3, FALSE);
     gtk_table_set_col_spacings(GTK_TABLE(table), 6);
     gtk_table_set_row_spacings(GTK_TABLE(table), 6);
     gtk_box_pack_start(GTK_BOX(vbox), table, FALSE, FALSE, 0);
@@ -126,6 +201,24 @@ static gboolean show_dialog(gint32 drawable) {
                                             "Noise level on the 0-255 scale", NULL);
     g_signal_connect(sigma, "value-changed", G_CALLBACK(gimp_double_adjustment_update), &values.sigma);
     g_signal_connect_swapped(sigma, "value-changed", G_CALLBACK(gimp_preview_invalidate), preview);
+    sigma_widgets[0] = GIMP_SCALE_ENTRY_LABEL(sigma);
+    sigma_widgets[1] = GIMP_SCALE_ENTRY_SCALE(sigma);
+    sigma_widgets[2] = GIMP_SCALE_ENTRY_SPINBUTTON(sigma);
+
+    gchar *text = estimated_sigma >= 0 ? g_strdup_printf("_Estimate sigma (%.1f)", estimated_sigma)
+                                       : g_strdup("_Estimate sigma");
+    GtkWidget *automatic = gtk_check_button_new_with_mnemonic(text);
+    g_free(text);
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(automatic), values.auto_sigma);
+    gtk_table_attach(GTK_TABLE(table), automatic, 1, 3, 3, 4, GTK_FILL, GTK_FILL, 0, 0);
+    g_signal_connect(automatic, "toggled", G_CALLBACK(auto_toggled), preview);
+    auto_toggled(GTK_TOGGLE_BUTTON(automatic), preview);
+
+    GtkWidget *noise = gimp_int_combo_box_new("Gaussian", DN_NOISE_GAUSSIAN, "Poisson (photon)", DN_NOISE_POISSON,
+                                              "Salt and pepper", DN_NOISE_IMPULSE, "Automatic", DN_NOISE_AUTO, NULL);
+    gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(noise), values.noise);
+    g_signal_connect(noise, "changed", G_CALLBACK(noise_changed), preview);
+    gimp_table_attach_aligned(GTK_TABLE(table), 0, 4, "_Noise:", 0.0, 0.5, noise, 2, FALSE);
 
     GtkObject *scales = gimp_scale_entry_new(GTK_TABLE(table), 0, 1, "S_cales:", 200, 6, values.scales,
                                              1, 6, 1, 1, 0, TRUE, 0, 0, "Pyramid scales (1 = single scale)", NULL);
@@ -150,24 +243,46 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
     GimpPDBStatusType status = GIMP_PDB_SUCCESS;
     GimpRunMode mode = param[0].data.d_int32;
     gint32 image = param[1].data.d_image, drawable = param[2].data.d_drawable;
-    (void)name;
     gegl_init(NULL, NULL);
     *nreturn = 1;
     *ret = rv;
 
+    if (strcmp(name, PROC_ESTIMATE) == 0) {
+        static GimpParam est[2];
+        dn_status st;
+        gdouble sigma = estimate(image, drawable, &st);
+        *ret = est;
+        est[0].type = GIMP_PDB_STATUS;
+        est[0].data.d_status = st == DN_OK ? GIMP_PDB_SUCCESS : GIMP_PDB_EXECUTION_ERROR;
+        est[1].type = st == DN_OK ? GIMP_PDB_FLOAT : GIMP_PDB_STRING;
+        if (st == DN_OK) est[1].data.d_float = sigma;
+        else est[1].data.d_string = (gchar *)dn_last_error();
+        *nreturn = 2;
+        return;
+    }
+
     switch (mode) {
     case GIMP_RUN_INTERACTIVE:
         gimp_get_data(PROC, &values);
-        if (!show_dialog(drawable)) status = GIMP_PDB_CANCEL;
+        if (!show_dialog(image, drawable)) status = GIMP_PDB_CANCEL;
         break;
     case GIMP_RUN_NONINTERACTIVE:
-        if (nparams != 6) {
-            status = GIMP_PDB_CALLING_ERROR;
-        } else {
+        if (strcmp(name, PROC_NOISE) == 0 && nparams == 8) {
+            values.noise = param[3].data.d_int32;
+            values.sigma = param[4].data.d_float;
+            values.peak = param[5].data.d_float;
+            values.patch_size = param[6].data.d_int32;
+            values.scales = param[7].data.d_int32;
+        } else if (strcmp(name, PROC) == 0 && nparams == 6) {
+            values.noise = DN_NOISE_GAUSSIAN;
             values.sigma = param[3].data.d_float;
+            values.peak = 0;
             values.patch_size = param[4].data.d_int32;
             values.scales = param[5].data.d_int32;
+        } else {
+            status = GIMP_PDB_CALLING_ERROR;
         }
+        values.auto_sigma = FALSE; /* sigma 0 asks the library to estimate */
         break;
     case GIMP_RUN_WITH_LAST_VALS:
         gimp_get_data(PROC, &values);

@@ -5,13 +5,17 @@ import Glibc
 struct DCT: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dct",
-        abstract: "Multi-scale DCT denoising of Gaussian noise (Pierazzo, Morel & Facciolo, IPOL 2017).",
+        abstract: "Multi-scale DCT denoising (Pierazzo, Morel & Facciolo, IPOL 2017).",
         discussion: "Reads and writes PNG (8/16-bit, gray or RGB, with alpha), JPEG and TIFF; "
-            + "the output keeps the input's bit depth and alpha.")
+            + "the output keeps the input's bit depth and alpha. Without --sigma the noise level is "
+            + "estimated from the image. Poisson noise is stabilised (generalised Anscombe transform) "
+            + "and inverted with the exact unbiased inverse; impulse noise is restored pixel by pixel.")
 
     @Argument(help: "Input image (PNG, JPEG or TIFF).") var input: String
     @Argument(help: "Output image; the extension (.png, .jpg, .tif) picks the format.") var output: String
-    @Option(help: "Noise standard deviation on the 0-255 scale.") var sigma: Float
+    @Option(help: "Noise standard deviation on the 0-255 scale (default: estimated).") var sigma: Float?
+    @Option(help: "Noise model: gaussian, poisson, poisson-gaussian, impulse or auto.") var noise: NoiseOption = .gaussian
+    @Option(help: "Poisson noise: photon counts at white (default: estimated).") var peak: Double?
     @Option(help: "Patch size: 8 or 16.") var patch: Int = 8
     @Option(help: "Pyramid scales, 1-6 (1 = single scale).") var scales: Int = 4
     @Flag(help: "Skip the second (Wiener) step.") var noWiener = false
@@ -21,21 +25,55 @@ struct DCT: ParsableCommand {
     func validate() throws {
         do { try parameters.validate() } catch DenoiseError.invalidArgument(let m) { throw ValidationError(m) }
         guard threads >= 0 else { throw ValidationError("threads must be 0 or more") }
+        if let peak, !(peak.isFinite && peak > 0) { throw ValidationError("peak must be positive") }
     }
 
     var parameters: MultiScaleDCT.Parameters {
-        MultiScaleDCT.Parameters(sigma: sigma, patchSize: patch, scales: scales, wiener: !noWiener)
+        MultiScaleDCT.Parameters(sigma: sigma ?? 0, patchSize: patch, scales: scales, wiener: !noWiener)
     }
 
     func run() throws {
         let file = try ImageFile(path: input)
         let img = file.image
-        let job = Job(threads: threads, workUnits: MultiScaleDCT.workUnits(width: img.width, height: img.height, parameters),
-                      progress: quiet ? nil : ProgressBar.stderrIfTerminal())
-        let out = try MultiScaleDCT.denoise(img, parameters, job: job)
+        let model = try NoiseModelDCT.resolve(noise.kind, sigma: Double(sigma ?? 0), gain: peak.map { 255 / $0 } ?? 0, image: img)
+        if !quiet && (sigma == nil || noise != .gaussian) { printError("noise: \(describe(model))") }
+        let units = NoiseModelDCT.workUnits(width: img.width, height: img.height, channels: img.channels,
+                                            model: model, parameters)
+        let job = Job(threads: threads, workUnits: units, progress: quiet ? nil : ProgressBar.stderrIfTerminal())
+        let out = try NoiseModelDCT.denoise(img, model, parameters, job: job)
         ProgressBar.finish(quiet: quiet)
         try ImageFile(image: out, bits: file.bits).write(to: output)
     }
+}
+
+enum NoiseOption: String, ExpressibleByArgument, CaseIterable {
+    case gaussian, poisson, poissonGaussian = "poisson-gaussian", impulse, auto
+
+    var kind: NoiseModelDCT.Kind {
+        switch self {
+        case .gaussian: .gaussian
+        case .poisson: .poisson
+        case .poissonGaussian: .poissonGaussian
+        case .impulse: .impulse
+        case .auto: .auto
+        }
+    }
+}
+
+func describe(_ model: NoiseModelDCT.Model) -> String {
+    switch model {
+    case .gaussian(let s): "gaussian, sigma \(format(s))"
+    case .poissonGaussian(let g, let s): "poisson, peak \(format(255 / g))" + (s > 0 ? " + gaussian sigma \(format(s))" : "")
+    case .impulse: "salt and pepper"
+    }
+}
+
+/// Two decimals, without Foundation.
+func format(_ v: Double) -> String {
+    guard v.isFinite else { return v > 0 ? "inf" : v < 0 ? "-inf" : "nan" }
+    let r = (abs(v) * 100).rounded()
+    let whole = Int(r / 100), frac = Int(r) % 100
+    return (v < 0 && r > 0 ? "-" : "") + "\(whole)." + (frac < 10 ? "0" : "") + "\(frac)"
 }
 
 /// A one-line progress display on stderr, shown only when stderr is a terminal.

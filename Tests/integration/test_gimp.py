@@ -173,3 +173,31 @@ def test_mprnet_batch_runs_with_a_model_from_the_environment(tmp_path):
     finally:
         del os.environ["DENOISE_MPRNET_MODEL"]
     assert "MPRNET-FAILED" in log and "cannot open" in log, log
+
+
+def test_estimate_and_noise_models_in_batch_mode(tmp_path):
+    """plug-in-denoise-estimate returns the sigma; sigma 0 estimates it; the noise-model procedure
+    restores salt and pepper."""
+    clean = kodak()[:256, :256]
+    src, auto_dst = tmp_path / "in.png", tmp_path / "auto.png"
+    n = noisy(clean, 20, 12)
+    Image.fromarray(n).save(src)
+    log = batch(f'{load(src)} (sigma (car (plug-in-denoise-estimate RUN-NONINTERACTIVE image drawable))) '
+                f'(shown (gimp-message (string-append "SIGMA=" (number->string sigma) ";"))) '
+                f'(ok (plug-in-denoise-dct RUN-NONINTERACTIVE image drawable 0.0 8 4)) '
+                f'(saved (gimp-file-save RUN-NONINTERACTIVE image drawable "{auto_dst}" "{auto_dst}"))', tmp_path)
+    assert "SIGMA=" in log, log
+    sigma = float(log.split("SIGMA=")[1].split(";")[0])
+    assert abs(sigma - 20) < 1.5, sigma
+    assert psnr(np.asarray(Image.open(auto_dst))[..., :3], clean) > psnr(n, clean) + 7
+
+    sp = clean.astype(np.uint8).copy()
+    hit = np.random.default_rng(3).random(sp.shape[:2]) < 0.2
+    sp[hit] = np.where(np.random.default_rng(4).random(sp.shape[:2]) < 0.5, 0, 255)[hit][:, None]
+    sp_src, sp_dst = tmp_path / "sp.png", tmp_path / "sp-out.png"
+    Image.fromarray(sp).save(sp_src)
+    log = batch(f'{load(sp_src)} (ok (plug-in-denoise-dct-noise RUN-NONINTERACTIVE image drawable 3 0.0 0.0 8 4)) '
+                f'{save(sp_dst)}', tmp_path)
+    assert sp_dst.exists(), log
+    out = np.asarray(Image.open(sp_dst))[..., :3]
+    assert psnr(out, clean) > 32 and np.array_equal(out[~hit], sp[~hit])

@@ -1,0 +1,121 @@
+/// The DCT denoiser for the noise users actually have: Gaussian of known or estimated level,
+/// photon (Poisson) and Poisson-Gaussian noise through variance stabilisation, salt-and-pepper
+/// impulses (restored, then refined by DCT inpainting), or whichever of these the image shows.
+public enum NoiseModelDCT {
+    public enum Kind: Int, Sendable, CaseIterable {
+        case gaussian = 0, poisson, poissonGaussian, impulse, auto
+    }
+
+    /// A fully specified model, after estimation filled in what the caller left at 0.
+    public enum Model: Sendable, Equatable {
+        case gaussian(sigma: Double)
+        /// variance = gain * intensity + sigma² (0...255 scale).
+        case poissonGaussian(gain: Double, sigma: Double)
+        case impulse
+    }
+
+    /// A run's outcome: the image and the model it was denoised under.
+    public struct Result: Sendable {
+        public var image: PlanarImage
+        public var model: Model
+    }
+
+    /// Chooses the model. `sigma` (Gaussian, or the Gaussian part) and `gain` (Poisson) are used
+    /// as given when positive and estimated when 0.
+    public static func resolve(_ kind: Kind, sigma: Double, gain: Double, image: PlanarImage) throws -> Model {
+        guard sigma.isFinite, sigma >= 0, sigma <= 255 else { throw DenoiseError.invalidArgument("sigma must be in 0...255, got \(sigma)") }
+        guard gain.isFinite, gain >= 0 else { throw DenoiseError.invalidArgument("gain must be 0 or more, got \(gain)") }
+        lazy var estimate = NoiseEstimator.estimate(image)
+        switch kind {
+        case .gaussian:
+            return .gaussian(sigma: sigma > 0 ? sigma : estimate.sigma)
+        case .poisson:
+            return .poissonGaussian(gain: gain > 0 ? gain : poissonGain(estimate), sigma: 0)
+        case .poissonGaussian:
+            if gain > 0 { return .poissonGaussian(gain: gain, sigma: sigma) }
+            let g = max(estimate.gain, 1e-3)
+            return .poissonGaussian(gain: g, sigma: sigma > 0 ? sigma : estimate.offset.squareRoot())
+        case .impulse:
+            return .impulse
+        case .auto:
+            if looksImpulsive(image) { return .impulse }
+            if estimate.isSignalDependent {
+                return .poissonGaussian(gain: estimate.gain, sigma: estimate.offset.squareRoot())
+            }
+            return .gaussian(sigma: estimate.sigma)
+        }
+    }
+
+    /// Pure photon noise: the gain that best explains the curve alone (variance ∝ intensity), on
+    /// the points that clipping barely touched when there are any.
+    static func poissonGain(_ e: NoiseEstimator.Estimate) -> Double {
+        let trusted = e.curve.filter { $0.intensity > 2 * $0.sigma && $0.intensity + 2 * $0.sigma < 255 }
+        var num = 0.0, den = 0.0
+        for p in trusted.isEmpty ? e.curve : trusted {
+            num += p.intensity * p.sigma * p.sigma
+            den += p.intensity * p.intensity
+        }
+        return den > 0 && num > 0 ? num / den : max(e.sigma * e.sigma / 128, 1e-3)
+    }
+
+    /// Salt and pepper both present among more than 1% of the samples, as impulses.
+    static func looksImpulsive(_ image: PlanarImage) -> Bool {
+        let color = image.channels >= 3 ? 3 : 1, n = image.pixelCount
+        var salt = 0, pepper = 0
+        for (i, hit) in ImpulseFilter.detect(image).enumerated() where hit {
+            if image.samples[i] > 128 { salt += 1 } else { pepper += 1 }
+        }
+        let total = salt + pepper
+        return Double(total) > 0.01 * Double(color * n) && min(salt, pepper) * 4 >= total
+    }
+
+    /// Noise levels of the passes that refine restored impulses: DCT-sparsity inpainting, each pass
+    /// denoising the whole image and keeping its values at the impulses only (worth 1 to 3 dB over
+    /// the median restoration alone on Kodak24).
+    static let impulseRefinement: [Float] = [40, 25, 15, 10, 6]
+
+    /// Progress units of `denoise` for `model`.
+    public static func workUnits(width: Int, height: Int, channels: Int, model: Model, _ p: MultiScaleDCT.Parameters) -> Int {
+        let dct = MultiScaleDCT.workUnits(width: width, height: height, p)
+        if model == .impulse { return height * (channels >= 3 ? 3 : 1) + impulseRefinement.count * dct }
+        return dct
+    }
+
+    /// Denoises under `model`; `p` gives the DCT settings (its sigma is ignored). Unbiased inverse
+    /// of the Anscombe transform unless `algebraicInverse`.
+    public static func denoise(_ image: PlanarImage, _ model: Model, _ p: MultiScaleDCT.Parameters,
+                               algebraicInverse: Bool = false, job: Job) throws -> PlanarImage {
+        switch model {
+        case .gaussian(let sigma):
+            var q = p
+            q.sigma = Float(sigma)
+            return try MultiScaleDCT.denoise(image, q, job: job)
+        case .impulse:
+            let restored = try ImpulseFilter.restore(image, job: job)
+            var work = restored.image
+            guard restored.mask.contains(true) else { return work }
+            for sigma in impulseRefinement {
+                var q = p
+                q.sigma = sigma
+                let smooth = try MultiScaleDCT.denoise(work, q, job: job)
+                for (i, hit) in restored.mask.enumerated() where hit { work.samples[i] = smooth.samples[i] }
+            }
+            return work
+        case .poissonGaussian(let gain, let sigma):
+            let vst = try GeneralizedAnscombe(gain: gain, sigma: sigma)
+            let color = image.channels >= 3 ? 3 : 1, count = color * image.pixelCount
+            // Stabilised noise has unit variance; scaled to sigma 10 the DCT sees familiar values.
+            let scale = 10.0
+            var work = image
+            for i in 0..<count { work.samples[i] = Float(scale * vst.forward(Double(image.samples[i]))) }
+            var q = p
+            q.sigma = Float(scale)
+            work = try MultiScaleDCT.denoise(work, q, job: job)
+            for i in 0..<count {
+                let d = Double(work.samples[i]) / scale
+                work.samples[i] = Float(algebraicInverse ? vst.inverseAlgebraic(d) : vst.inverseUnbiased(d))
+            }
+            return work
+        }
+    }
+}

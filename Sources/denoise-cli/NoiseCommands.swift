@@ -1,0 +1,89 @@
+import ArgumentParser
+import DenoiseCore
+
+struct Estimate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Estimates the noise level of an image from the image alone.",
+        discussion: "Prints the Gaussian sigma (0-255 scale), the noise curve (sigma against intensity) "
+            + "and its Poisson-Gaussian fit, variance = gain * intensity + offset.")
+
+    @Argument(help: "Image (PNG, JPEG or TIFF).") var image: String
+    @Flag(help: "Print a JSON object.") var json = false
+
+    func run() throws {
+        let e = NoiseEstimator.estimate(try ImageFile(path: image).image)
+        if json {
+            let curve = e.curve.map { "{\"intensity\": \(format($0.intensity)), \"sigma\": \(format($0.sigma))}" }
+            print("{\"sigma\": \(format(e.sigma)), \"gain\": \(format4(e.gain)), \"offset\": \(format(e.offset)), "
+                  + "\"signal_dependent\": \(e.isSignalDependent), \"curve\": [\(curve.joined(separator: ", "))]}")
+        } else {
+            print("sigma \(format(e.sigma))")
+            print("noise curve (intensity: sigma): " + e.curve.map { "\(format($0.intensity)): \(format($0.sigma))" }.joined(separator: ", "))
+            print("variance = \(format4(e.gain)) * intensity + \(format(e.offset))"
+                  + (e.isSignalDependent ? " (signal-dependent: try --noise poisson)" : ""))
+        }
+    }
+}
+
+struct AddNoise: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add-noise",
+        abstract: "Adds synthetic noise to an image, for testing denoisers.",
+        discussion: "Exactly one of --gaussian, --poisson and --salt-pepper. The same seed gives the same noise.")
+
+    @Argument(help: "Clean input image.") var input: String
+    @Argument(help: "Noisy output image.") var output: String
+    @Option(help: "Gaussian noise of this standard deviation (0-255 scale).") var gaussian: Double?
+    @Option(help: "Poisson (photon) noise with this many counts at white.") var poisson: Double?
+    @Option(name: .customLong("salt-pepper"), help: "Salt-and-pepper noise: this fraction of pixels (0-1) set to black or white.")
+    var saltPepper: Double?
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+
+    func validate() throws {
+        guard [gaussian, poisson, saltPepper].compactMap({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --gaussian, --poisson, --salt-pepper")
+        }
+    }
+
+    func run() throws {
+        let file = try ImageFile(path: input)
+        let kind: NoiseSynthesis.Kind = if let gaussian { .gaussian(sigma: gaussian) }
+            else if let poisson { .poisson(peak: poisson) } else { .saltAndPepper(density: saltPepper!) }
+        let noisy = try NoiseSynthesis.add(kind, to: file.image, seed: seed, quantize: true)
+        try ImageFile(image: noisy, bits: file.bits).write(to: output)
+    }
+}
+
+struct MetricsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metrics",
+        abstract: "PSNR (peak 255) and SSIM (Wang et al. 2004) of an image against a reference.",
+        discussion: "Colour channels only (alpha is ignored); SSIM is the mean over channels.")
+
+    @Argument(help: "Reference (clean) image.") var reference: String
+    @Argument(help: "Image to score, the same size.") var test: String
+    @Flag(help: "Print a JSON object.") var json = false
+
+    func run() throws {
+        let a = try ImageFile(path: reference).image, b = try ImageFile(path: test).image
+        guard a.width == b.width, a.height == b.height, a.channels == b.channels else {
+            throw CLIError("the images differ in size or channels: \(a.width)x\(a.height)x\(a.channels) and \(b.width)x\(b.height)x\(b.channels)")
+        }
+        guard min(a.width, a.height) >= 11 else { throw CLIError("SSIM needs images of at least 11x11 pixels") }
+        let color = a.channels >= 3 ? 3 : 1
+        let psnr = Metrics.psnr(a, b, channels: color), ssim = Metrics.ssim(a, b, channels: color)
+        let p = psnr.isFinite ? format(psnr) : "null"
+        if json {
+            print("{\"psnr\": \(p), \"ssim\": \(format4(ssim))}")
+        } else {
+            print("PSNR \(psnr.isFinite ? format(psnr) + " dB" : "infinite (identical)")  SSIM \(format4(ssim))")
+        }
+    }
+}
+
+/// Four decimals, without Foundation.
+func format4(_ v: Double) -> String {
+    let r = (abs(v) * 10000).rounded()
+    let whole = Int(r / 10000), frac = String(Int(r) % 10000)
+    return (v < 0 && r > 0 ? "-" : "") + "\(whole)." + String(repeating: "0", count: 4 - frac.count) + frac
+}
