@@ -47,6 +47,25 @@ private func gaussian(_ img: PlanarImage, _ sigma: Double, seed: UInt64) throws 
     }
 }
 
+@Suite struct ModelChoiceTests {
+    // Clipped heavy Gaussian noise also makes extreme samples; it must not pass for salt and pepper.
+    @Test func autoTellsTheModelsApart() throws {
+        for name in ["kodim13.png", "kodim20.png"] {
+            let clean = try kodak(name)
+            let g = try gaussian(clean, 50, seed: 2)
+            guard case .gaussian(let s) = try NoiseModelDCT.resolve(.auto, sigma: 0, gain: 0, image: g) else {
+                Issue.record("\(name): Gaussian noise not recognised")
+                continue
+            }
+            #expect(abs(s - 50) < 1.5)
+            for d in [0.02, 0.3] {
+                let sp = try NoiseSynthesis.add(.saltAndPepper(density: d), to: clean, seed: 3)
+                #expect(try NoiseModelDCT.resolve(.auto, sigma: 0, gain: 0, image: sp) == .impulse, "\(name) \(d)")
+            }
+        }
+    }
+}
+
 @Suite struct AnscombeTests {
     /// E[f(z)] for z ~ Poisson(lambda), summed over the probability mass function.
     static func expectedTransform(_ vst: GeneralizedAnscombe, lambda: Double) -> Double {

@@ -58,15 +58,14 @@ public enum NoiseModelDCT {
         return den > 0 && num > 0 ? num / den : max(e.sigma * e.sigma / 128, 1e-3)
     }
 
-    /// Salt and pepper both present among more than 1% of the samples, as impulses.
+    /// Salt and pepper: more than 1% of the samples are impulses, at both ends, and a fifth of
+    /// them far from their neighbours' tone (clipped Gaussian noise makes extremes only near them).
     static func looksImpulsive(_ image: PlanarImage) -> Bool {
-        let color = image.channels >= 3 ? 3 : 1, n = image.pixelCount
-        var salt = 0, pepper = 0
-        for (i, hit) in ImpulseFilter.detect(image).enumerated() where hit {
-            if image.samples[i] > 128 { salt += 1 } else { pepper += 1 }
-        }
+        let color = image.channels >= 3 ? 3 : 1
+        let (salt, pepper, far) = ImpulseFilter.survey(image)
         let total = salt + pepper
-        return Double(total) > 0.01 * Double(color * n) && min(salt, pepper) * 4 >= total
+        return Double(total) > 0.01 * Double(color * image.pixelCount) && min(salt, pepper) * 4 >= total
+            && far * 5 >= total
     }
 
     /// Noise levels of the passes that refine restored impulses: DCT-sparsity inpainting, each pass
