@@ -14,12 +14,6 @@ public enum NoiseModelDCT {
         case impulse
     }
 
-    /// A run's outcome: the image and the model it was denoised under.
-    public struct Result: Sendable {
-        public var image: PlanarImage
-        public var model: Model
-    }
-
     /// Chooses the model. `sigma` (Gaussian, or the Gaussian part) and `gain` (Poisson) are used
     /// as given when positive and estimated when 0.
     public static func resolve(_ kind: Kind, sigma: Double, gain: Double, image: PlanarImage) throws -> Model {
@@ -32,9 +26,8 @@ public enum NoiseModelDCT {
         case .poisson:
             return .poissonGaussian(gain: gain > 0 ? gain : poissonGain(estimate), sigma: 0)
         case .poissonGaussian:
-            if gain > 0 { return .poissonGaussian(gain: gain, sigma: sigma) }
-            let g = max(estimate.gain, 1e-3)
-            return .poissonGaussian(gain: g, sigma: sigma > 0 ? sigma : estimate.offset.squareRoot())
+            return .poissonGaussian(gain: gain > 0 ? gain : max(estimate.gain, 1e-3),
+                                    sigma: sigma > 0 ? sigma : estimate.offset.squareRoot())
         case .impulse:
             return .impulse
         case .auto:
