@@ -93,7 +93,7 @@ if [ "$gimp" = 1 ]; then
         # Each plug-in in its own folder with the library beside it (GIMP ignores the .so there).
         gcc -std=gnu11 -O2 -Wall -Wno-deprecated-declarations "Plugins/gimp/$plugin.c" Plugins/gimp/region.c -I CHeaders \
             $(pkg-config --cflags gimpui-2.0 gegl-0.4) -L"$prefix/lib" -ldenoise -Wl,-rpath,'$ORIGIN' \
-            $(pkg-config --libs gimpui-2.0 gegl-0.4) -o "$build/$plugin"
+            $(pkg-config --libs gimpui-2.0 gegl-0.4) -lm -o "$build/$plugin"
         install -d "$plugins/$plugin"
         install -m 755 "$build/$plugin" "$plugins/$plugin/$plugin"
         install -m 755 "$prefix/lib/libdenoise.so.1" "$plugins/$plugin/libdenoise.so.1"

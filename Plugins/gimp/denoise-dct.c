@@ -13,6 +13,7 @@
  */
 #include <libgimp/gimp.h>
 #include <libgimp/gimpui.h>
+#include <math.h>
 #include <string.h>
 
 #include "denoise.h"
@@ -94,13 +95,22 @@ static void query(void) {
                            estimate_return);
 }
 
-/* The noise level of the selected part of the drawable (-1 if it cannot be read). */
-static gdouble estimate(gint32 image, gint32 drawable, dn_status *status) {
+/* The noise level of the selected part of the drawable (-1 if it cannot be read), measured on at
+ * most `max_pixels` pixels at its centre (0: all of it). */
+static gdouble estimate(gint32 image, gint32 drawable, gint64 max_pixels, dn_status *status) {
     gint x, y, w, h;
     Region r;
     dn_noise_estimate e;
     *status = DN_OK;
     if (!gimp_drawable_mask_intersect(drawable, &x, &y, &w, &h)) return 0;
+    if (max_pixels > 0 && (gint64)w * h > max_pixels) {
+        gdouble k = sqrt((gdouble)max_pixels / ((gdouble)w * h));
+        gint cw = MAX(8, (gint)(w * k)), ch = MAX(8, (gint)(h * k));
+        x += (w - cw) / 2;
+        y += (h - ch) / 2;
+        w = cw;
+        h = ch;
+    }
     if (!region_read(drawable, region_sample_type(image), x, y, w, h, 0, &r)) {
         *status = DN_ERROR_OUT_OF_MEMORY;
         return -1;
@@ -176,7 +186,8 @@ static void auto_toggled(GtkToggleButton *button, gpointer preview) {
 
 static gboolean show_dialog(gint32 image, gint32 drawable) {
     dn_status st;
-    estimated_sigma = estimate(image, drawable, &st);
+    /* A 2-megapixel sample is plenty for the statistics and keeps the dialog quick on big photos. */
+    estimated_sigma = estimate(image, drawable, 2 << 20, &st);
     gimp_ui_init(BINARY, FALSE);
     GtkWidget *dialog = gimp_dialog_new("Denoise (DCT)", BINARY, NULL, 0, gimp_standard_help_func, PROC,
                                         "_Cancel", GTK_RESPONSE_CANCEL, "_OK", GTK_RESPONSE_OK, NULL);
@@ -250,7 +261,7 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
     if (strcmp(name, PROC_ESTIMATE) == 0) {
         static GimpParam est[2];
         dn_status st;
-        gdouble sigma = estimate(image, drawable, &st);
+        gdouble sigma = estimate(image, drawable, 0, &st);
         *ret = est;
         est[0].type = GIMP_PDB_STATUS;
         est[0].data.d_status = st == DN_OK ? GIMP_PDB_SUCCESS : GIMP_PDB_EXECUTION_ERROR;
