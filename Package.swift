@@ -48,7 +48,7 @@ let package = Package(
                 swiftSettings: optimize,
                 linkerSettings: releaseLibraryFlags),
         .executableTarget(name: "denoise-cli", dependencies: [
-            "DenoiseCore", "CImageCodecs", "MPRNet", "NeuralCore",
+            "DenoiseCore", "CImageCodecs", "CPlatform", "MPRNet", "NeuralCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
         .testTarget(name: "DenoiseCoreTests", dependencies: ["DenoiseCore", "DCTKernels", "CImageCodecs"]),

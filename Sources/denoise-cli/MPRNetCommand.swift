@@ -1,4 +1,5 @@
 import ArgumentParser
+import CPlatform
 import DenoiseCore
 import MPRNet
 import NeuralCore
@@ -28,6 +29,10 @@ struct MPRNetCommand: ParsableCommand {
         guard let path = model ?? getenv("DENOISE_MPRNET_MODEL").map({ String(cString: $0) }) else {
             throw ValidationError("no model: pass --model PATH or set DENOISE_MPRNET_MODEL")
         }
+        // The network allocates and frees layer-sized buffers all the time: keep freed memory in
+        // the process instead of returning it to the kernel and faulting it back in (13% of the
+        // run time on a 512x512 image).
+        denoise_keep_freed_memory()
         let net: MPRNet
         do { net = try MPRNet(weights: try SafeTensors(path: path)) } catch { throw CLIError("\(path): \(error)") }
         let file = try ImageFile(path: input)

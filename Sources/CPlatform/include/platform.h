@@ -6,3 +6,7 @@ int denoise_cpu_has_avx2(void);
 
 /* The path of the shared object (or executable) holding this code, or NULL. */
 const char *denoise_library_path(void);
+
+/* For processes of our own (the CLI): keep freed memory in the process (glibc mallopt) instead of
+ * returning big blocks to the kernel and faulting them back in, as a network's layer buffers would. */
+void denoise_keep_freed_memory(void);
