@@ -13,7 +13,8 @@ struct DCT: ParsableCommand {
 
     @Argument(help: "Input image (PNG, JPEG or TIFF).") var input: String
     @Argument(help: "Output image; the extension (.png, .jpg, .tif) picks the format.") var output: String
-    @Option(help: "Noise standard deviation on the 0-255 scale (default: estimated).") var sigma: Float?
+    @Option(help: "Noise standard deviation on the 0-255 scale, or auto to estimate it.")
+    var sigma: SigmaOption = .auto
     @Option(help: "Noise model: gaussian, poisson, poisson-gaussian, impulse or auto.") var noise: NoiseOption = .gaussian
     @Option(help: "Poisson noise: photon counts at white (default: estimated).") var peak: Double?
     @Option(help: "Patch size: 8 or 16.") var patch: Int = 8
@@ -29,20 +30,36 @@ struct DCT: ParsableCommand {
     }
 
     var parameters: MultiScaleDCT.Parameters {
-        MultiScaleDCT.Parameters(sigma: sigma ?? 0, patchSize: patch, scales: scales, wiener: !noWiener)
+        MultiScaleDCT.Parameters(sigma: sigma.value ?? 0, patchSize: patch, scales: scales, wiener: !noWiener)
     }
 
     func run() throws {
         let file = try ImageFile(path: input)
         let img = file.image
-        let model = try NoiseModelDCT.resolve(noise.kind, sigma: Double(sigma ?? 0), gain: peak.map { 255 / $0 } ?? 0, image: img)
-        if !quiet && (sigma == nil || noise != .gaussian) { printError("noise: \(describe(model))") }
+        let model = try NoiseModelDCT.resolve(noise.kind, sigma: Double(sigma.value ?? 0), gain: peak.map { 255 / $0 } ?? 0,
+                                              image: img)
+        if !quiet && (sigma == .auto || noise != .gaussian) { printError("noise: \(describe(model))") }
         let units = NoiseModelDCT.workUnits(width: img.width, height: img.height, channels: img.channels,
                                             model: model, parameters)
         let job = Job(threads: threads, workUnits: units, progress: quiet ? nil : ProgressBar.stderrIfTerminal())
         let out = try NoiseModelDCT.denoise(img, model, parameters, job: job)
         ProgressBar.finish(quiet: quiet)
         try ImageFile(image: out, bits: file.bits).write(to: output)
+    }
+}
+
+/// A noise level, or `auto` to estimate it from the image.
+enum SigmaOption: ExpressibleByArgument, Equatable {
+    case auto
+    case value(Float)
+
+    init?(argument: String) {
+        if argument == "auto" { self = .auto } else if let v = Float(argument) { self = .value(v) } else { return nil }
+    }
+
+    var value: Float? {
+        if case .value(let v) = self { return v }
+        return nil
     }
 }
 

@@ -49,7 +49,7 @@ def test_errors_are_clear_and_nonzero(cli, tmp_path):
     r = run([cli, "dct", str(tmp_path / "junk.png"), str(tmp_path / "o.png"), "--sigma", "10"])
     assert r.returncode != 0 and "not a PNG, JPEG or TIFF" in r.stderr
     Image.fromarray(np.zeros((20, 20), np.uint8)).save(tmp_path / "z.png")
-    for bad in (["--sigma", "-3"], ["--sigma", "10", "--patch", "12"], ["--sigma", "10", "--scales", "9"], ["--sigma", "10", "--frobnicate"], ["--noise", "laplace"], ["--noise", "poisson", "--peak", "0"]):
+    for bad in (["--sigma", "-3"], ["--sigma", "10", "--patch", "12"], ["--sigma", "10", "--scales", "9"], ["--sigma", "10", "--frobnicate"], ["--noise", "laplace"], ["--noise", "poisson", "--peak", "0"], ["--sigma", "loud"]):
         r = run([cli, "dct", str(tmp_path / "z.png"), str(tmp_path / "o.png"), *bad])
         assert r.returncode != 0 and r.stderr.strip(), bad
     r = run([cli, "dct", str(tmp_path / "z.png"), str(tmp_path / "o.webp"), "--sigma", "10"])

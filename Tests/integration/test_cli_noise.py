@@ -17,9 +17,12 @@ def test_estimate_json_and_auto_sigma(cli, tmp_path):
     e = json.loads(r.stdout)
     assert abs(e["sigma"] - 30) < 1.0 and len(e["curve"]) >= 4 and not e["signal_dependent"]
     assert all(abs(p["sigma"] - 30) < 3 for p in e["curve"])
-    # Without --sigma the estimate is used, and says so.
+    # Without --sigma (or with --sigma auto) the estimate is used, and says so.
     r = run([cli, "dct", str(src), str(tmp_path / "auto.png")])
     assert r.returncode == 0 and "sigma" in r.stderr
+    r = run([cli, "dct", str(src), str(tmp_path / "auto2.png"), "--sigma", "auto", "--quiet"])
+    assert r.returncode == 0 and r.stderr == ""
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "auto.png")), np.asarray(Image.open(tmp_path / "auto2.png")))
     r2 = run([cli, "dct", str(src), str(tmp_path / "given.png"), "--sigma", str(e["sigma"]), "--quiet"])
     assert r2.returncode == 0
     auto = np.asarray(Image.open(tmp_path / "auto.png"))
