@@ -27,13 +27,16 @@ let package = Package(
         .target(name: "CImageCodecs", linkerSettings: [
             .linkedLibrary("png"), .linkedLibrary("jpeg"), .linkedLibrary("tiff"),
         ]),
-        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
-        // The direct convolution kernel, built like the DCT kernels: baseline and AVX2 + FMA.
+        // The direct convolution kernel, built like the DCT kernels: baseline, AVX2 + FMA, AVX-512.
         .target(name: "ConvKernels", swiftSettings: optimize),
         .target(name: "ConvKernelsAVX2", swiftSettings: optimize + [
             .define("CONV_FMA"), .unsafeFlags(["-target-cpu", "haswell"]),
         ]),
-        .target(name: "NeuralCore", dependencies: ["CBLAS", "CPlatform", "ConvKernels", "ConvKernelsAVX2"],
+        .target(name: "ConvKernelsAVX512", swiftSettings: optimize + [
+            .define("CONV_FMA"), .define("CONV_WIDE"), .unsafeFlags(["-target-cpu", "skylake-avx512"]),
+        ]),
+        .target(name: "NeuralCore", dependencies: ["CPlatform", "ConvKernels", "ConvKernelsAVX2",
+                                                   "ConvKernelsAVX512"],
                 swiftSettings: optimize),
         .target(name: "MPRNet", dependencies: ["NeuralCore", "DenoiseCore"], swiftSettings: optimize),
         .target(name: "CPlatform"),

@@ -40,7 +40,7 @@ if [ "$uninstall" = 1 ]; then
 fi
 
 if [ "$deps" = 1 ]; then
-    packages="libfftw3-dev libopenblas-dev libpng-dev libjpeg-dev libtiff-dev pkg-config gcc"
+    packages="libfftw3-dev libpng-dev libjpeg-dev libtiff-dev pkg-config gcc"
     [ "$gimp" = 1 ] && packages="$packages gimp libgimp2.0-dev"
     missing=""
     for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

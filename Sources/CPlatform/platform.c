@@ -14,6 +14,15 @@ int denoise_cpu_has_avx2(void) {
 #endif
 }
 
+int denoise_cpu_has_avx512(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("x86-64-v4");
+#else
+    return 0;
+#endif
+}
+
 const char *denoise_library_path(void) {
     Dl_info info;
     return dladdr((void *)denoise_library_path, &info) ? info.dli_fname : 0;

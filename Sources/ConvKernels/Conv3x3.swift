@@ -1,45 +1,30 @@
-/// Direct 3x3 convolution (zero padding 1, no bias) over a zero-framed input, for rows `rows`.
+/// Direct 3x3 convolution (zero padding 1, no bias) over a zero-framed input, for rows `rows`:
+/// output = PReLU(conv(input)) + residual.
 ///
-/// Compiled twice like the DCT kernels: as ConvKernels for baseline x86-64 and, through a symbolic
-/// link, as ConvKernelsAVX2 with `-target-cpu haswell` and `CONV_FMA`; NeuralCore picks one at run
-/// time. MPRNet's layers are thin (3 to 56 channels), where a GEMM spends its time packing; here
-/// each input row segment is loaded once and feeds four output channels.
+/// Compiled three times like the DCT kernels: as ConvKernels for baseline x86-64 and, through
+/// symbolic links, as ConvKernelsAVX2 (`-target-cpu haswell`, `CONV_FMA`) and ConvKernelsAVX512
+/// (`skylake-avx512`, `CONV_FMA`, `CONV_WIDE`); NeuralCore picks one at run time. MPRNet's layers
+/// are thin (3 to 176 channels), where a GEMM spends its time packing; here each input vector is
+/// loaded once and feeds eight output channels: eight accumulator registers, enough to keep two FMA
+/// units busy.
 ///
-/// - `input`: `cin` planes of (height + 2) rows × `paddedWidth` (≥ width + 2, with the image at
-///   row 1, column 1 and zeros around), `planeStride` floats apart.
+/// - `input`: `cin` planes of (height + 2) rows × `paddedWidth` (≥ width + 2 + `convLanes`, with
+///   the image at row 1, column 1 and zeros around), `planeStride` floats apart.
 /// - `weights`: PyTorch layout [cout][cin][3][3].
-/// - `output`: `cout` planes of height × width. Only `rows` are written.
+/// - `output`, `residual`: `cout` planes of height × width. Only `rows` are written.
+/// - `preluSlope`: 1 for none.
 public func conv3x3Rows(input: UnsafePointer<Float>, cin: Int, width: Int, paddedWidth: Int, planeStride: Int,
-                        weights: UnsafePointer<Float>, cout: Int, output: UnsafeMutablePointer<Float>, height: Int,
-                        rows: Range<Int>, preluSlope: Float) {
-    typealias V = SIMD16<Float>
-    let lanes = 16, block = 4
-    @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-    @inline(__always) func fma(_ acc: inout V, _ w: Float, _ v: V) {
-        #if CONV_FMA
-        acc.addProduct(V(repeating: w), v)
-        #else
-        acc += w * v
-        #endif
-    }
-    @inline(__always) func finish(_ v: V) -> V {
-        preluSlope == 1 ? v : v.replacing(with: v * preluSlope, where: v .< 0)
-    }
-    func store(_ v: V, _ o: UnsafeMutablePointer<Float>, _ count: Int) {
-        let r = finish(v)
-        if count == lanes {
-            UnsafeMutableRawPointer(o).storeBytes(of: r, as: V.self)
-        } else {
-            for i in 0..<count { o[i] = r[i] }
-        }
-    }
+                        weights: UnsafePointer<Float>, cout: Int, output: UnsafeMutablePointer<Float>,
+                        residual: UnsafePointer<Float>?, height: Int, rows: Range<Int>, preluSlope: Float) {
+    let lanes = convLanes, block = 8
     let plane = height * width, step = cin * 9
     for y in rows {
         var oc = 0
-        // Four output channels at a time share every input load; the rest one at a time.
+        // Eight output channels at a time share every input load; the rest one at a time.
         while oc + block <= cout {
             for x0 in Swift.stride(from: 0, to: width, by: lanes) {
-                var a0 = V(), a1 = V(), a2 = V(), a3 = V()
+                var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector()
+                var a4 = Vector(), a5 = Vector(), a6 = Vector(), a7 = Vector()
                 for ic in 0..<cin {
                     let src = input + ic * planeStride + y * paddedWidth + x0
                     let w = weights + (oc * cin + ic) * 9
@@ -50,21 +35,24 @@ public func conv3x3Rows(input: UnsafePointer<Float>, cin: Int, width: Int, padde
                             fma(&a1, w[step + t], v)
                             fma(&a2, w[2 * step + t], v)
                             fma(&a3, w[3 * step + t], v)
+                            fma(&a4, w[4 * step + t], v)
+                            fma(&a5, w[5 * step + t], v)
+                            fma(&a6, w[6 * step + t], v)
+                            fma(&a7, w[7 * step + t], v)
                         }
                     }
                 }
-                let count = min(lanes, width - x0)
-                let o = output + (oc * height + y) * width + x0
-                store(a0, o, count)
-                store(a1, o + plane, count)
-                store(a2, o + 2 * plane, count)
-                store(a3, o + 3 * plane, count)
+                let count = min(lanes, width - x0), at = (oc * height + y) * width + x0
+                @inline(__always) func put(_ a: Vector, _ j: Int) {
+                    store(a, slope: preluSlope, residual: residual.map { $0 + at + j * plane }, output + at + j * plane, count)
+                }
+                put(a0, 0); put(a1, 1); put(a2, 2); put(a3, 3); put(a4, 4); put(a5, 5); put(a6, 6); put(a7, 7)
             }
             oc += block
         }
         while oc < cout {
             for x0 in Swift.stride(from: 0, to: width, by: lanes) {
-                var a0 = V()
+                var a0 = Vector()
                 for ic in 0..<cin {
                     let src = input + ic * planeStride + y * paddedWidth + x0
                     let w = weights + (oc * cin + ic) * 9
@@ -72,7 +60,8 @@ public func conv3x3Rows(input: UnsafePointer<Float>, cin: Int, width: Int, padde
                         for kx in 0..<3 { fma(&a0, w[ky * 3 + kx], load(src + ky * paddedWidth + kx)) }
                     }
                 }
-                store(a0, output + (oc * height + y) * width + x0, min(lanes, width - x0))
+                let at = (oc * height + y) * width + x0
+                store(a0, slope: preluSlope, residual: residual.map { $0 + at }, output + at, min(lanes, width - x0))
             }
             oc += 1
         }

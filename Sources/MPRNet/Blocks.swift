@@ -28,8 +28,10 @@ func run(_ blocks: [CAB], _ x: Tensor) -> Tensor { blocks.reduce(x) { $1($0) } }
 /// Bilinear x0.5, then a 1x1 conv adding `s` channels.
 func downSample(_ x: Tensor, _ conv: ConvWeight) -> Tensor { Ops.conv2d(Ops.downsample2(x), conv) }
 
-/// Bilinear x2, then a 1x1 conv removing `s` channels.
-func upSample(_ x: Tensor, _ conv: ConvWeight) -> Tensor { Ops.conv2d(Ops.upsample2(x), conv) }
+/// Bilinear x2, then a 1x1 conv removing `s` channels (plus `skip`: SkipUpSample).
+func upSample(_ x: Tensor, _ conv: ConvWeight, plus skip: Tensor? = nil) -> Tensor {
+    Ops.conv2d(Ops.upsample2(x), conv, plus: skip)
+}
 
 struct Encoder {
     let levels: [[CAB]]
@@ -53,7 +55,7 @@ struct Encoder {
         for i in 0..<3 {
             x = run(levels[i], x)
             if let enc, let dec {
-                x = Ops.add(Ops.add(x, Ops.conv2d(enc[i], csffEnc[i])), Ops.conv2d(dec[i], csffDec[i]))
+                x = Ops.conv2d(dec[i], csffDec[i], plus: Ops.conv2d(enc[i], csffEnc[i], plus: x))
             }
             outs.append(x)
             if i < 2 { x = downSample(x, i == 0 ? down12 : down23) }
@@ -79,8 +81,8 @@ struct Decoder {
 
     func callAsFunction(_ enc: [Tensor]) -> [Tensor] {
         let dec3 = run(levels[2], enc[2])
-        let dec2 = run(levels[1], Ops.add(upSample(dec3, up32), skip2(enc[1])))
-        let dec1 = run(levels[0], Ops.add(upSample(dec2, up21), skip1(enc[0])))
+        let dec2 = run(levels[1], upSample(dec3, up32, plus: skip2(enc[1])))
+        let dec1 = run(levels[0], upSample(dec2, up21, plus: skip1(enc[0])))
         return [dec1, dec2, dec3]
     }
 }
@@ -97,7 +99,7 @@ struct SAM {
 
     /// Returns (features, image, attention): attention = sigmoid(conv3(image)), n channels.
     func callAsFunction(_ x: Tensor, _ image: Tensor) -> (Tensor, Tensor, Tensor) {
-        let img = Ops.add(Ops.conv2d(x, conv2), image)
+        let img = Ops.conv2d(x, conv2, plus: image)
         var attention = Ops.conv2d(img, conv3)
         Ops.sigmoid(&attention)
         return (Ops.add(Ops.mul(Ops.conv2d(x, conv1), attention), x), img, attention)
@@ -114,7 +116,7 @@ struct ORB {
         tail = w.conv("\(p).body.\(cfg.numCab)", c, c, 3)
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor { Ops.add(Ops.conv2d(run(blocks, x), tail), x) }
+    func callAsFunction(_ x: Tensor) -> Tensor { Ops.conv2d(run(blocks, x), tail, plus: x) }
 }
 
 struct ORSNet {
@@ -140,7 +142,7 @@ struct ORSNet {
         let decUp = [dec[0], upSample(dec[1], upDec1), upSample(upSample(dec[2], upDec2[0]), upDec2[1])]
         var x = input
         for i in 0..<3 {
-            x = Ops.add(Ops.add(orbs[i](x), Ops.conv2d(encUp[i], convEnc[i])), Ops.conv2d(decUp[i], convDec[i]))
+            x = Ops.conv2d(decUp[i], convDec[i], plus: Ops.conv2d(encUp[i], convEnc[i], plus: orbs[i](x)))
         }
         return x
     }

@@ -73,7 +73,7 @@ public struct MPRNet: Sendable {
 
         // Stage 3: full resolution.
         let x3 = Ops.conv2d(Ops.concatChannels(shallowFeatures(2, x), sam3), concat23)
-        let out = Ops.add(Ops.conv2d(orsnet(x3, enc: feat2, dec: res2), tail), x)
+        let out = Ops.conv2d(orsnet(x3, enc: feat2, dec: res2), tail, plus: x)
         return Outputs(stage1: Ops.concatHeight(img1Top, img1Bottom), stage2: img2, stage3: out,
                        attention1: Ops.concatHeight(att1Top, att1Bottom), attention2: att2)
     }

@@ -1,84 +1,95 @@
-import CBLAS
-import ConvKernels
-import ConvKernelsAVX2
 import CPlatform
 import Dispatch
 import Synchronization
 
-/// The operations MPRNet needs, with PyTorch's semantics. 3x3 convolutions are direct (ConvKernels);
-/// 1x1 convolutions are one OpenBLAS sgemm.
+/// The operations MPRNet needs, with PyTorch's semantics. Convolutions are direct (ConvKernels),
+/// built for baseline x86-64, AVX2 + FMA and AVX-512 and chosen for the CPU at run time; the other
+/// operations are plain loops. Everything large is split across `setThreads` workers.
 public enum Ops {
-    /// Worker threads for convolutions. Each worker runs single-threaded sgemm on its own columns:
-    /// OpenBLAS's own threads spin and yield badly on a busy machine.
+    /// Worker threads for every operation.
     public static func setThreads(_ n: Int) {
         threadCount.store(max(1, n), ordering: .relaxed)
-        openblas_set_num_threads(1)
     }
 
     static let threadCount = Atomic<Int>(1)
 
-    /// Runs `body(range)` over `0..<n` split into one contiguous part per thread.
-    static func parallelColumns(_ n: Int, minimum: Int = 4096, _ body: (Range<Int>) -> Void) {
-        let t = min(threadCount.load(ordering: .relaxed), max(1, n / minimum))
-        if t == 1 { return body(0..<n) }
+    /// Runs `body(range)` over `0..<n` split into one contiguous part per thread, each part a
+    /// multiple of `align` except the last; one part when `work` (floats touched) is small.
+    static func parallel(_ n: Int, work: Int, align: Int = 1, _ body: (Range<Int>) -> Void) {
+        let t = min(threadCount.load(ordering: .relaxed), max(1, work / 32768), (n + align - 1) / align)
+        if t <= 1 { return body(0..<n) }
+        let units = (n + align - 1) / align
         withoutActuallyEscaping(body) { body in
             let work = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: t) { i in work.value(n * i / t ..< n * (i + 1) / t) }
+            DispatchQueue.concurrentPerform(iterations: t) { i in
+                work.value(min(n, units * i / t * align) ..< min(n, units * (i + 1) / t * align))
+            }
         }
     }
 
-    /// Bias-free convolution, zero padding k/2; `preluSlope` applies PReLU to the result in the
-    /// same pass (3x3 only).
-    public static func conv2d(_ x: Tensor, _ w: ConvWeight, preluSlope: Float? = nil) -> Tensor {
+    /// Bias-free convolution, zero padding k/2: PReLU(conv(x)) + residual, PReLU (3x3 only) and
+    /// residual optional and computed in the same pass.
+    public static func conv2d(_ x: Tensor, _ w: ConvWeight, preluSlope: Float? = nil, plus residual: Tensor? = nil) -> Tensor {
+        conv2d(x, w, preluSlope: preluSlope, plus: residual, kernels: kernels)
+    }
+
+    /// `conv2d` with the kernels of a given build (the tests run every build the CPU can).
+    static func conv2d(_ x: Tensor, _ w: ConvWeight, preluSlope: Float?, plus residual: Tensor?, kernels k: ConvKernelSet) -> Tensor {
         precondition(x.channels == w.inChannels, "conv input has \(x.channels) channels, weight expects \(w.inChannels)")
         precondition(preluSlope == nil || w.kernel == 3, "fused PReLU is for 3x3 convolutions")
-        var out = Tensor(uninitializedChannels: w.outChannels, height: x.height, width: x.width)
+        precondition(w.kernel == 1 || w.kernel == 3, "only 1x1 and 3x3 convolutions are implemented")
         let H = x.height, W = x.width, Cin = x.channels, Cout = w.outChannels
-        if w.kernel == 1 {
-            w.data.withUnsafeBufferPointer { wp in
-                x.data.withUnsafeBufferPointer { xp in
-                    out.data.withUnsafeMutableBufferPointer { op in
-                        let (a, b, o) = (wp.baseAddress!, xp.baseAddress!, op.baseAddress!)
-                        parallelColumns(H * W) { r in
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(Cout), Int32(r.count), Int32(Cin),
-                                        1, a, Int32(Cin), b + r.lowerBound, Int32(H * W), 0, o + r.lowerBound, Int32(H * W))
-                        }
-                    }
+        precondition(residual == nil || residual!.shape == [Cout, H, W], "conv residual has the wrong shape")
+        var out = Tensor(uninitializedChannels: Cout, height: H, width: W)
+        let padded = w.kernel == 3 ? zeroPad(x, paddedWidth: W + 2 + k.lanes) : []
+        w.data.withUnsafeBufferPointer { wp in
+        x.data.withUnsafeBufferPointer { xp in
+        padded.withUnsafeBufferPointer { pp in
+        out.data.withUnsafeMutableBufferPointer { op in
+        withResidual(residual) { rp in
+            let (a, o) = (wp.baseAddress!, op.baseAddress!)
+            if w.kernel == 1 {
+                let b = xp.baseAddress!
+                parallel(H * W, work: (Cin + Cout) * H * W, align: k.lanes) { columns in
+                    k.conv1x1(b, Cin, H * W, a, Cout, o, rp, columns)
+                }
+            } else {
+                let b = pp.baseAddress!, Wp = W + 2 + k.lanes
+                parallel(H, work: Cin * Cout * H * W / 8) { rows in
+                    k.conv3x3(b, Cin, W, Wp, (H + 2) * Wp, a, Cout, o, rp, H, rows, preluSlope ?? 1)
                 }
             }
-            return out
-        }
-        precondition(w.kernel == 3, "only 1x1 and 3x3 convolutions are implemented")
-        // Direct convolution over a zero-framed input, rows split across the threads.
-        let Wp = W + 2 + 16, planeStride = (H + 2) * Wp
-        let padded = zeroPad(x, paddedWidth: Wp)
-        let slope = preluSlope ?? 1
-        let kernel = conv3x3Kernel
-        w.data.withUnsafeBufferPointer { wp in
-        padded.withUnsafeBufferPointer { xp in
-        out.data.withUnsafeMutableBufferPointer { op in
-            let (a, b, o) = (wp.baseAddress!, xp.baseAddress!, op.baseAddress!)
-            parallelColumns(H, minimum: 8) { rows in
-                kernel(b, Cin, W, Wp, planeStride, a, Cout, o, H, rows, slope)
-            }
-        }}}
+        }}}}}
         return out
     }
 
-    /// The 3x3 kernel for this CPU: AVX2 + FMA where available, baseline x86-64 otherwise.
-    static let conv3x3Kernel = denoise_cpu_has_avx2() != 0 ? ConvKernelsAVX2.conv3x3Rows : ConvKernels.conv3x3Rows
+    private static func withResidual<R>(_ r: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let r else { return body(nil) }
+        return r.data.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+
+    /// The convolution kernels for this CPU: AVX-512, else AVX2 + FMA, else baseline x86-64.
+    static let kernels = ConvKernelSet.supported.last!
 
     /// Each channel framed by zeros: (H+2) rows of `paddedWidth` (≥ W+2) with the image at (1, 1).
-    /// The extra columns let 16-wide loads at the row end stay inside the buffer.
+    /// The extra columns let vector loads at the row end stay inside the buffer.
     static func zeroPad(_ x: Tensor, paddedWidth Wp: Int) -> [Float] {
-        let planeStride = (x.height + 2) * Wp
-        var out = [Float](repeating: 0, count: x.channels * planeStride)
+        let H = x.height, W = x.width, planeStride = (H + 2) * Wp
+        let count = x.channels * planeStride
+        var out = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
         x.data.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for c in 0..<x.channels {
-                    for y in 0..<x.height {
-                        (dst.baseAddress! + c * planeStride + (y + 1) * Wp + 1)
-                            .update(from: src.baseAddress! + (c * x.height + y) * x.width, count: x.width)
+                let (s, d) = (src.baseAddress!, dst.baseAddress!)
+                parallel(x.channels, work: count) { channels in
+                    for c in channels {
+                        let p = d + c * planeStride
+                        p.update(repeating: 0, count: Wp + 1)
+                        for y in 0..<H {
+                            let row = p + (y + 1) * Wp
+                            (row + 1).update(from: s + (c * H + y) * W, count: W)
+                            (row + W + 1).update(repeating: 0, count: Wp - W)  // and column 0 of the next row
+                        }
+                        (p + (H + 1) * Wp + 1).update(repeating: 0, count: Wp - 1)
                     }
                 }
             }
@@ -98,33 +109,64 @@ public enum Ops {
     public static func sigmoid(_ v: Float) -> Float { 1 / (1 + expf(-v)) }
 
     public static func sigmoid(_ x: inout Tensor) {
-        x.data.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = sigmoid(p[i]) } }
+        map(&x) { sigmoid($0) }
+    }
+
+    /// Applies `f` to every value, the tensor split across the threads.
+    static func map(_ x: inout Tensor, _ f: (Float) -> Float) {
+        x.data.withUnsafeMutableBufferPointer { p in
+            let b = p.baseAddress!
+            parallel(p.count, work: p.count) { r in for i in r { b[i] = f(b[i]) } }
+        }
     }
 
     /// Channel attention: x · sigmoid(up(relu(down(mean_hw(x))))) per channel, down/up 1x1 convs,
     /// plus `residual` when given (the CAB's skip connection, fused into the same pass).
     public static func channelAttention(_ x: Tensor, down: ConvWeight, up: ConvWeight, plus residual: Tensor? = nil) -> Tensor {
-        let n = Float(x.plane)
-        let mean = (0..<x.channels).map { c in x.data[c * x.plane ..< (c + 1) * x.plane].reduce(0, +) / n }
-        let hidden = matvec(down, mean).map { max($0, 0) }
-        let scale = matvec(up, hidden).map(sigmoid)
-        var out = x
-        out.data.withUnsafeMutableBufferPointer { p in
-            if let residual {
-                precondition(residual.shape == x.shape)
-                residual.data.withUnsafeBufferPointer { r in
-                    for c in 0..<x.channels {
-                        let k = scale[c]
-                        for i in c * x.plane ..< (c + 1) * x.plane { p[i] = p[i] * k + r[i] }
-                    }
-                }
-            } else {
-                for c in 0..<x.channels {
-                    for i in c * x.plane ..< (c + 1) * x.plane { p[i] *= scale[c] }
+        precondition(residual == nil || residual!.shape == x.shape, "channel attention residual has the wrong shape")
+        let P = x.plane
+        var mean = [Float](repeating: 0, count: x.channels)
+        x.data.withUnsafeBufferPointer { xp in
+            mean.withUnsafeMutableBufferPointer { m in
+                let (src, dst) = (xp.baseAddress!, m.baseAddress!)
+                parallel(x.channels, work: x.data.count) { channels in
+                    for c in channels { dst[c] = sum(src + c * P, P) / Float(P) }
                 }
             }
         }
+        let hidden = matvec(down, mean).map { max($0, 0) }
+        let scale = matvec(up, hidden).map(sigmoid)
+        var out = Tensor(uninitializedChannels: x.channels, height: x.height, width: x.width)
+        x.data.withUnsafeBufferPointer { xp in
+        out.data.withUnsafeMutableBufferPointer { op in
+        withResidual(residual) { rp in
+            let (src, dst) = (xp.baseAddress!, op.baseAddress!)
+            parallel(x.channels, work: 2 * x.data.count) { channels in
+                for c in channels {
+                    let k = scale[c], at = c * P
+                    if let rp {
+                        for i in at ..< at + P { dst[i] = src[i] * k + rp[i] }
+                    } else {
+                        for i in at ..< at + P { dst[i] = src[i] * k }
+                    }
+                }
+            }
+        }}}
         return out
+    }
+
+    /// The sum of `n` floats, in 16 interleaved partial sums (vectorizable; close to PyTorch's
+    /// pairwise order, far from a long serial chain's rounding).
+    static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD16<Float>()
+        var i = 0
+        while i + 16 <= n {
+            acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
+            i += 16
+        }
+        var s = acc.sum()
+        while i < n { s += p[i]; i += 1 }
+        return s
     }
 
     static func matvec(_ w: ConvWeight, _ v: [Float]) -> [Float] {
@@ -135,22 +177,35 @@ public enum Ops {
         }
     }
 
-    public static func add(_ a: Tensor, _ b: Tensor) -> Tensor {
-        precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
-        var out = a
-        out.data.withUnsafeMutableBufferPointer { o in
-            b.data.withUnsafeBufferPointer { q in for i in o.indices { o[i] += q[i] } }
-        }
+    /// a[i] ⊕ b[i] for every value, the tensor split across the threads.
+    static func zip(_ a: Tensor, _ b: Tensor, _ name: String, _ f: (Float, Float) -> Float) -> Tensor {
+        precondition(a.shape == b.shape, "\(name): shapes \(a.shape) and \(b.shape) differ")
+        var out = Tensor(uninitializedChannels: a.channels, height: a.height, width: a.width)
+        a.data.withUnsafeBufferPointer { ap in
+        b.data.withUnsafeBufferPointer { bp in
+        out.data.withUnsafeMutableBufferPointer { op in
+            let (x, y, o) = (ap.baseAddress!, bp.baseAddress!, op.baseAddress!)
+            parallel(op.count, work: 3 * op.count) { r in for i in r { o[i] = f(x[i], y[i]) } }
+        }}}
         return out
     }
 
-    public static func mul(_ a: Tensor, _ b: Tensor) -> Tensor {
-        precondition(a.shape == b.shape, "mul: shapes \(a.shape) and \(b.shape) differ")
-        var out = a
-        out.data.withUnsafeMutableBufferPointer { o in
-            b.data.withUnsafeBufferPointer { q in for i in o.indices { o[i] *= q[i] } }
+    public static func add(_ a: Tensor, _ b: Tensor) -> Tensor { zip(a, b, "add", +) }
+
+    public static func mul(_ a: Tensor, _ b: Tensor) -> Tensor { zip(a, b, "mul", *) }
+
+    /// Copies rows of `source` into `out`: `count` rows of `width` floats; row r of source starts at
+    /// `from(r)`, of out at `to(r)`. Split across the threads.
+    static func copyRows(_ source: Tensor, into out: inout Tensor, count: Int, width: Int,
+                         from: (Int) -> Int, to: (Int) -> Int) {
+        source.data.withUnsafeBufferPointer { sp in
+            out.data.withUnsafeMutableBufferPointer { op in
+                let (s, o) = (sp.baseAddress!, op.baseAddress!)
+                parallel(count, work: 2 * count * width) { rows in
+                    for r in rows { (o + to(r)).update(from: s + from(r), count: width) }
+                }
+            }
         }
-        return out
     }
 
     /// Concatenation along channels (torch.cat dim 1).
@@ -162,52 +217,51 @@ public enum Ops {
     /// Concatenation along height (torch.cat dim 2): `a` on top.
     public static func concatHeight(_ a: Tensor, _ b: Tensor) -> Tensor {
         precondition(a.channels == b.channels && a.width == b.width)
-        var data: [Float] = []
-        data.reserveCapacity(a.data.count + b.data.count)
-        for c in 0..<a.channels {
-            data += a.data[c * a.plane ..< (c + 1) * a.plane]
-            data += b.data[c * b.plane ..< (c + 1) * b.plane]
-        }
-        return Tensor(channels: a.channels, height: a.height + b.height, width: a.width, data: data)
+        var out = Tensor(uninitializedChannels: a.channels, height: a.height + b.height, width: a.width)
+        let P = a.plane + b.plane
+        copyRows(a, into: &out, count: a.channels, width: a.plane, from: { $0 * a.plane }, to: { $0 * P })
+        copyRows(b, into: &out, count: b.channels, width: b.plane, from: { $0 * b.plane }, to: { $0 * P + a.plane })
+        return out
     }
 
     /// Concatenation along width (torch.cat dim 3): `a` on the left.
     public static func concatWidth(_ a: Tensor, _ b: Tensor) -> Tensor {
         precondition(a.channels == b.channels && a.height == b.height)
-        var data: [Float] = []
-        data.reserveCapacity(a.data.count + b.data.count)
-        for c in 0..<a.channels {
-            for y in 0..<a.height {
-                data += a.data[(c * a.height + y) * a.width ..< (c * a.height + y + 1) * a.width]
-                data += b.data[(c * b.height + y) * b.width ..< (c * b.height + y + 1) * b.width]
-            }
-        }
-        return Tensor(channels: a.channels, height: a.height, width: a.width + b.width, data: data)
+        let W = a.width + b.width
+        var out = Tensor(uninitializedChannels: a.channels, height: a.height, width: W)
+        let rows = a.channels * a.height
+        copyRows(a, into: &out, count: rows, width: a.width, from: { $0 * a.width }, to: { $0 * W })
+        copyRows(b, into: &out, count: rows, width: b.width, from: { $0 * b.width }, to: { $0 * W + a.width })
+        return out
     }
 
     /// The window rows `ys`, columns `xs` of every channel.
     public static func crop(_ x: Tensor, rows ys: Range<Int>, columns xs: Range<Int>) -> Tensor {
-        var data: [Float] = []
-        data.reserveCapacity(x.channels * ys.count * xs.count)
-        for c in 0..<x.channels {
-            for y in ys {
-                let row: Int = (c * x.height + y) * x.width
-                data += x.data[row + xs.lowerBound ..< row + xs.upperBound]
-            }
-        }
-        return Tensor(channels: x.channels, height: ys.count, width: xs.count, data: data)
+        precondition(ys.lowerBound >= 0 && ys.upperBound <= x.height && xs.lowerBound >= 0 && xs.upperBound <= x.width,
+                     "crop window outside the tensor")
+        var out = Tensor(uninitializedChannels: x.channels, height: ys.count, width: xs.count)
+        let h = ys.count
+        copyRows(x, into: &out, count: x.channels * h, width: xs.count,
+                 from: { r in ((r / h) * x.height + ys.lowerBound + r % h) * x.width + xs.lowerBound },
+                 to: { $0 * xs.count })
+        return out
     }
 
     /// Bilinear resize by 0.5 with align_corners=False: the source point of output pixel i is
     /// 2i + 0.5, so each output is the mean of a 2x2 block (sizes floor(h/2) x floor(w/2)).
     public static func downsample2(_ x: Tensor) -> Tensor {
-        let h = x.height / 2, w = x.width / 2
-        var out = Tensor(channels: x.channels, height: h, width: w)
-        for c in 0..<x.channels {
-            for y in 0..<h {
-                for i in 0..<w {
-                    out[c, y, i] = 0.25 * (x[c, 2 * y, 2 * i] + x[c, 2 * y, 2 * i + 1]
-                                           + x[c, 2 * y + 1, 2 * i] + x[c, 2 * y + 1, 2 * i + 1])
+        let h = x.height / 2, w = x.width / 2, W = x.width
+        var out = Tensor(uninitializedChannels: x.channels, height: h, width: w)
+        x.data.withUnsafeBufferPointer { xp in
+            out.data.withUnsafeMutableBufferPointer { op in
+                let (s, o) = (xp.baseAddress!, op.baseAddress!)
+                parallel(x.channels * h, work: x.data.count) { rows in
+                    for r in rows {
+                        let top = s + ((r / h) * x.height + 2 * (r % h)) * W, bottom = top + W, dst = o + r * w
+                        for i in 0..<w {
+                            dst[i] = 0.25 * (top[2 * i] + top[2 * i + 1] + bottom[2 * i] + bottom[2 * i + 1])
+                        }
+                    }
                 }
             }
         }
@@ -217,26 +271,33 @@ public enum Ops {
     /// Bilinear resize by 2 with align_corners=False: output i samples the source at i/2 − 1/4,
     /// clamped to the edge (PyTorch's rule for negative coordinates and the last pixel).
     public static func upsample2(_ x: Tensor) -> Tensor {
-        let H = x.height * 2, W = x.width * 2
-        var out = Tensor(channels: x.channels, height: H, width: W)
+        let h = x.height, w = x.width, H = 2 * h, W = 2 * w
+        var out = Tensor(uninitializedChannels: x.channels, height: H, width: W)
         func taps(_ i: Int, _ size: Int) -> (Int, Int, Float) {
             let src = max(0, Float(i) * 0.5 - 0.25)
             let i0 = min(Int(src), size - 1)
-            let i1 = min(i0 + 1, size - 1)
-            return (i0, i1, src - Float(i0))
+            return (i0, min(i0 + 1, size - 1), src - Float(i0))
         }
-        let xt = (0..<W).map { taps($0, x.width) }
-        for c in 0..<x.channels {
-            for y in 0..<H {
-                let (y0, y1, fy) = taps(y, x.height)
-                for i in 0..<W {
-                    let (x0, x1, fx) = xt[i]
-                    let top = x[c, y0, x0] * (1 - fx) + x[c, y0, x1] * fx
-                    let bottom = x[c, y1, x0] * (1 - fx) + x[c, y1, x1] * fx
-                    out[c, y, i] = top * (1 - fy) + bottom * fy
+        let columnTaps = (0..<W).map { taps($0, w) }
+        x.data.withUnsafeBufferPointer { xp in
+        out.data.withUnsafeMutableBufferPointer { op in
+        columnTaps.withUnsafeBufferPointer { ct in
+            let (s, o) = (xp.baseAddress!, op.baseAddress!)
+            parallel(x.channels * H, work: 2 * op.count) { rows in
+                // The output row blended vertically at source resolution, then horizontally.
+                var blend = [Float](repeating: 0, count: w)
+                for r in rows {
+                    let c = r / H, (y0, y1, fy) = taps(r % H, h)
+                    let a = s + (c * h + y0) * w, b = s + (c * h + y1) * w
+                    for i in 0..<w { blend[i] = a[i] * (1 - fy) + b[i] * fy }
+                    let dst = o + r * W
+                    for i in 0..<W {
+                        let (x0, x1, fx) = ct[i]
+                        dst[i] = blend[x0] * (1 - fx) + blend[x1] * fx
+                    }
                 }
             }
-        }
+        }}}
         return out
     }
 

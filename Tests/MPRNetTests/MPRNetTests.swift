@@ -1,6 +1,6 @@
 import Testing
 import MPRNet
-import NeuralCore
+@testable import NeuralCore
 
 let fixtures: String = {
     let parts = #filePath.split(separator: "/", omittingEmptySubsequences: false).dropLast(2)  // Tests/
@@ -54,28 +54,62 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
 }
 
 @Suite struct OpsTests {
-    @Test func conv3x3MatchesDirectSum() {
-        let x = Tensor(channels: 2, height: 5, width: 7, data: (0..<70).map { Float(($0 * 37) % 11) - 5 })
-        let w = ConvWeight(outChannels: 3, inChannels: 2, kernel: 3, data: (0..<54).map { Float(($0 * 13) % 7) - 3 })
-        let y = Ops.conv2d(x, w)
-        for o in 0..<3 {
-            for yy in 0..<5 {
-                for xx in 0..<7 {
-                    var s: Float = 0
-                    for c in 0..<2 {
-                        for ky in 0..<3 {
-                            for kx in 0..<3 {
-                                let sy = yy + ky - 1, sx = xx + kx - 1
-                                if sy >= 0 && sy < 5 && sx >= 0 && sx < 7 {
-                                    s += w.data[((o * 2 + c) * 3 + ky) * 3 + kx] * x[c, sy, sx]
+    /// PReLU(conv(x)) + residual summed directly in Double, PyTorch's definition.
+    func directConv(_ x: Tensor, _ w: ConvWeight, slope: Float?, residual: Tensor?) -> Tensor {
+        let k = w.kernel, r = k / 2
+        var y = Tensor(channels: w.outChannels, height: x.height, width: x.width)
+        for o in 0..<w.outChannels {
+            for yy in 0..<x.height {
+                for xx in 0..<x.width {
+                    var s = 0.0
+                    for c in 0..<x.channels {
+                        for ky in 0..<k {
+                            for kx in 0..<k {
+                                let sy = yy + ky - r, sx = xx + kx - r
+                                if sy >= 0 && sy < x.height && sx >= 0 && sx < x.width {
+                                    s += Double(w.data[((o * x.channels + c) * k + ky) * k + kx]) * Double(x[c, sy, sx])
                                 }
                             }
                         }
                     }
-                    #expect(abs(y[o, yy, xx] - s) < 1e-4)
+                    if let slope, s < 0 { s *= Double(slope) }
+                    y[o, yy, xx] = Float(s + Double(residual?[o, yy, xx] ?? 0))
                 }
             }
         }
+        return y
+    }
+
+    /// Every kernel build this CPU runs, 1x1 and 3x3, with and without PReLU and residual, on sizes
+    /// that leave partial vectors, channel counts that leave a partial block of eight, and an image
+    /// large enough to be split across two threads.
+    @Test(arguments: [(5, 7), (3, 37), (40, 301)]) func convolutionsMatchDirectSums(size: (Int, Int)) {
+        Ops.setThreads(2)
+        let (H, W) = size, cin = 3, cout = 11
+        let x = Tensor(channels: cin, height: H, width: W, data: (0..<cin * H * W).map { Float(($0 * 37) % 11) - 5 })
+        let residual = Tensor(channels: cout, height: H, width: W, data: (0..<cout * H * W).map { Float($0 % 7) })
+        for k in [1, 3] {
+            let w = ConvWeight(outChannels: cout, inChannels: cin, kernel: k,
+                               data: (0..<cout * cin * k * k).map { Float(($0 * 13) % 7) - 3 })
+            for slope in k == 3 ? [nil, 0.25] : [nil] as [Float?] {
+                for res in [nil, residual] {
+                    let want = directConv(x, w, slope: slope, residual: res)
+                    for (i, set) in ConvKernelSet.supported.enumerated() {
+                        let got = Ops.conv2d(x, w, preluSlope: slope, plus: res, kernels: set)
+                        let worst = zip(got.data, want.data).map { abs($0 - $1) }.max()!
+                        #expect(worst < 1e-4, "build \(i), \(k)x\(k), \(H)x\(W), slope \(String(describing: slope)): off by \(worst)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func cropsConcatenateBack() {
+        let x = Tensor(channels: 2, height: 6, width: 10, data: (0..<120).map(Float.init))
+        let left = Ops.crop(x, rows: 0..<6, columns: 0..<3), right = Ops.crop(x, rows: 0..<6, columns: 3..<10)
+        #expect(left[1, 2, 1] == x[1, 2, 1] && right[1, 2, 0] == x[1, 2, 3])
+        #expect(Ops.concatWidth(left, right) == x)
+        #expect(Ops.concatHeight(Ops.crop(x, rows: 0..<4, columns: 0..<10), Ops.crop(x, rows: 4..<6, columns: 0..<10)) == x)
     }
 
     @Test func bilinearClosedForms() {

@@ -4,6 +4,9 @@
 /* Non-zero when the CPU runs x86-64-v3 code (AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE). */
 int denoise_cpu_has_avx2(void);
 
+/* Non-zero when the CPU runs x86-64-v4 code (AVX-512 F, BW, CD, DQ, VL). */
+int denoise_cpu_has_avx512(void);
+
 /* The path of the shared object (or executable) holding this code, or NULL. */
 const char *denoise_library_path(void);
 

@@ -1,0 +1,1 @@
+../ConvKernels/Conv1x1.swift

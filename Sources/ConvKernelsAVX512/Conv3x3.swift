@@ -1,0 +1,1 @@
+../ConvKernels/Conv3x3.swift
