@@ -68,11 +68,13 @@ public let convLanes = Vector.scalarCount
 /// `count` floats at `o`.
 @inline(__always) func store(_ v: Vector, slope: Float, residual: UnsafePointer<Float>?,
                              _ o: UnsafeMutablePointer<Float>, _ count: Int) {
-    var r = slope == 1 ? v : prelu(v, slope)
-    if let residual { r = r + load(residual, count) }
-    if count == convLanes {
-        storeFull(r, o)
-    } else {
-        withUnsafeBytes(of: r) { o.update(from: $0.baseAddress!.assumingMemoryBound(to: Float.self), count: count) }
-    }
+    let r = slope == 1 ? v : prelu(v, slope)
+    guard count == convLanes else { return storePartial(r, residual: residual, o, count) }
+    storeFull(residual.map { r + load($0) } ?? r, o)
+}
+
+/// `store` for a row's last, partial vector.
+@inline(never) func storePartial(_ v: Vector, residual: UnsafePointer<Float>?, _ o: UnsafeMutablePointer<Float>, _ count: Int) {
+    let r = residual.map { v + load($0, count) } ?? v
+    withUnsafeBytes(of: r) { o.update(from: $0.baseAddress!.assumingMemoryBound(to: Float.self), count: count) }
 }
