@@ -35,8 +35,10 @@ let package = Package(
         .target(name: "ConvKernelsAVX512", swiftSettings: optimize + [
             .define("CONV_FMA"), .define("CONV_WIDE"), .unsafeFlags(["-target-cpu", "skylake-avx512"]),
         ]),
+        // The AMX bfloat16 3x3 kernel: C, because Swift cannot reach the tile instructions.
+        .target(name: "ConvKernelsAMX", cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "NeuralCore", dependencies: ["CPlatform", "ConvKernels", "ConvKernelsAVX2",
-                                                   "ConvKernelsAVX512"],
+                                                   "ConvKernelsAVX512", "ConvKernelsAMX"],
                 swiftSettings: optimize),
         .target(name: "MPRNet", dependencies: ["NeuralCore", "DenoiseCore"], swiftSettings: optimize),
         .target(name: "CPlatform"),

@@ -14,6 +14,8 @@ public enum MPRNetFilter {
         public var overlap: Int = 32
         public var wantResidual = false
         public var wantAttention = false
+        /// bfloat16: AMX 3x3 convolutions where the CPU has them (float32 elsewhere).
+        public var precision: Precision = .bfloat16
 
         public init(tile: Int = 512) { self.tile = tile }
     }
@@ -33,6 +35,7 @@ public enum MPRNetFilter {
 
     public static func denoise(_ image: PlanarImage, model: MPRNet, options o: Options, job: Job) throws -> Result {
         Ops.setThreads(job.threads)
+        Ops.setPrecision(o.precision)
         let color = image.channels >= 3 ? 3 : 1
         let input = rgbTensor(image, color)
         var out = Tensor(channels: 3, height: image.height, width: image.width)

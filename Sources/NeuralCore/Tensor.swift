@@ -1,3 +1,5 @@
+import ConvKernelsAMX
+
 /// A float feature map of one image: `channels` planes of `height` × `width`, stored plane by plane
 /// (PyTorch's NCHW with N = 1).
 public struct Tensor: Sendable, Equatable {
@@ -46,5 +48,18 @@ public struct ConvWeight: Sendable {
         self.inChannels = inChannels
         self.kernel = kernel
         self.data = data
+        amx = kernel == 3 && Ops.amxAvailable ? Self.packAMX(data, outChannels, inChannels) : []
+    }
+
+    /// For 3x3 kernels on CPUs with AMX, the weights as bfloat16 tiles (`denoise_amx_pack_weights`);
+    /// empty otherwise.
+    let amx: [UInt16]
+
+    static func packAMX(_ w: [Float], _ cout: Int, _ cin: Int) -> [UInt16] {
+        let count = denoise_amx_weights_count(Int32(cout), Int32(cin))
+        return [UInt16](unsafeUninitializedCapacity: count) { buf, n in
+            denoise_amx_pack_weights(w, Int32(cout), Int32(cin), buf.baseAddress!)
+            n = count
+        }
     }
 }

@@ -18,6 +18,9 @@ struct MPRNetCommand: ParsableCommand {
     @Option(help: "Worker threads (0 = all cores).") var threads: Int = 0
     @Option(help: "Also write the stage-2 attention map (gray image).") var attentionMap: String?
     @Option(help: "Also write the removed noise (offset by 128).") var residual: String?
+    @Option(help: ArgumentHelp("bfloat16: 3x3 convolutions on Intel AMX where the CPU has it (float32 elsewhere); float32: exact.",
+                               valueName: "bfloat16|float32"))
+    var precision: Precision = .bfloat16
     @Flag(help: "Print nothing but errors.") var quiet = false
 
     func validate() throws {
@@ -39,6 +42,7 @@ struct MPRNetCommand: ParsableCommand {
         var options = MPRNetFilter.Options(tile: tile)
         options.wantResidual = residual != nil
         options.wantAttention = attentionMap != nil
+        options.precision = precision
         let img = file.image
         let job = Job(threads: threads, workUnits: MPRNetFilter.workUnits(width: img.width, height: img.height, options),
                       progress: quiet ? nil : ProgressBar.stderrIfTerminal())
@@ -49,3 +53,5 @@ struct MPRNetCommand: ParsableCommand {
         if let attentionMap, let a = result.attention { try ImageFile(image: a, bits: 8).write(to: attentionMap) }
     }
 }
+
+extension Precision: ExpressibleByArgument {}

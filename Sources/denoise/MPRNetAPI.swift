@@ -48,12 +48,15 @@ public func dn_mprnet_free(_ model: OpaquePointer?) {
 }
 
 private let mprnetParamsSize = MemoryLayout<dn_mprnet_params>.size
+/// The size before `precision` was added: callers built against that header still work.
+private let mprnetParamsSizeV1 = MemoryLayout<dn_mprnet_params>.offset(of: \dn_mprnet_params.precision)!
 
 @_cdecl("dn_mprnet_params_init")
 public func dn_mprnet_params_init(_ params: UnsafeMutablePointer<dn_mprnet_params>?) {
     guard let params else { return }
     params.pointee = dn_mprnet_params(struct_size: mprnetParamsSize, tile: 512, threads: 0, progress: nil,
-                                      progress_user: nil, residual: nil, attention: nil)
+                                      progress_user: nil, residual: nil, attention: nil,
+                                      precision: Int32(DN_PRECISION_FAST.rawValue))
 }
 
 @_cdecl("dn_mprnet_denoise")
@@ -61,9 +64,20 @@ public func dn_mprnet_denoise(_ model: OpaquePointer?, _ input: UnsafePointer<dn
                               _ output: UnsafePointer<dn_image>?, _ params: UnsafePointer<dn_mprnet_params>?) -> dn_status {
     reporting {
         guard let model else { throw APIError(DN_ERROR_NULL_POINTER, "model is NULL") }
-        guard let p = params?.pointee else { throw APIError(DN_ERROR_NULL_POINTER, "params is NULL") }
-        guard p.struct_size >= mprnetParamsSize else {
-            throw APIError(DN_ERROR_INVALID_ARGUMENT, "params.struct_size is \(p.struct_size): call dn_mprnet_params_init first")
+        guard let params else { throw APIError(DN_ERROR_NULL_POINTER, "params is NULL") }
+        let size = UnsafeRawPointer(params).load(as: Int.self)
+        guard size >= mprnetParamsSizeV1 else {
+            throw APIError(DN_ERROR_INVALID_ARGUMENT, "params.struct_size is \(size): call dn_mprnet_params_init first")
+        }
+        // Read only the fields the caller's struct has; newer ones keep their defaults.
+        var p = dn_mprnet_params()
+        dn_mprnet_params_init(&p)
+        withUnsafeMutableBytes(of: &p) { $0.copyMemory(from: UnsafeRawBufferPointer(start: params, count: min(size, mprnetParamsSize))) }
+        let precision: Precision
+        switch UInt32(bitPattern: p.precision) {
+        case DN_PRECISION_FAST.rawValue: precision = .bfloat16
+        case DN_PRECISION_FLOAT32.rawValue: precision = .float32
+        default: throw APIError(DN_ERROR_INVALID_ARGUMENT, "precision \(p.precision) is not one of DN_PRECISION_*")
         }
         guard p.threads >= 0 else { throw APIError(DN_ERROR_INVALID_ARGUMENT, "threads must be 0 or more, got \(p.threads)") }
         guard p.tile == 0 || p.tile >= 64 else { throw APIError(DN_ERROR_INVALID_ARGUMENT, "tile must be 0 or at least 64, got \(p.tile)") }
@@ -75,6 +89,7 @@ public func dn_mprnet_denoise(_ model: OpaquePointer?, _ input: UnsafePointer<dn
         var options = MPRNetFilter.Options(tile: Int(p.tile))
         options.wantResidual = residual != nil
         options.wantAttention = attention != nil
+        options.precision = precision
         let image = try PlanarImage(interleaved: src, layout: li)
         let job = Job(threads: Int(p.threads), workUnits: MPRNetFilter.workUnits(width: li.width, height: li.height, options),
                       progress: CProgress(fn: p.progress, user: p.progress_user).closure)

@@ -270,7 +270,7 @@ int main(void) {
         memset(&mp, 0xCD, sizeof mp);
         dn_mprnet_params_init(&mp);
         CHECK(mp.struct_size == sizeof mp && mp.tile == 512 && mp.threads == 0 && mp.residual == NULL &&
-              mp.attention == NULL, "mprnet defaults");
+              mp.attention == NULL && mp.precision == DN_PRECISION_FAST, "mprnet defaults");
         memcpy(img, orig, W * H * CH);
         uint8_t *res = malloc(W * H * 3), *att = malloc(W * H);
         dn_image rim = { res, W, H, 3, DN_U8, (size_t)W * 3 }, aim = { att, W, H, 1, DN_U8, (size_t)W };
@@ -299,6 +299,25 @@ int main(void) {
         EXPECT_STATUS(dn_mprnet_denoise(net, &im, &im, &mp), DN_ERROR_CANCELLED);
         CHECK(memcmp(img, orig, W * H * CH) == 0, "cancelled mprnet call changed the image");
         mp.progress = NULL;
+        /* float32 and the fast path compute the same image to within bfloat16's rounding; a caller
+         * built before `precision` existed (a smaller struct_size) gets the default. */
+        uint8_t *exact = malloc(W * H * CH);
+        memcpy(exact, orig, W * H * CH);
+        dn_image eim = im;
+        eim.data = exact;
+        mp.precision = DN_PRECISION_FLOAT32;
+        EXPECT_STATUS(dn_mprnet_denoise(net, &eim, &eim, &mp), DN_OK);
+        memcpy(img, orig, W * H * CH);
+        mp.precision = 77;
+        mp.struct_size = offsetof(dn_mprnet_params, precision);
+        EXPECT_STATUS(dn_mprnet_denoise(net, &im, &im, &mp), DN_OK);
+        worst = 0;
+        for (int i = 0; i < W * H * CH; i++) worst = abs((int)img[i] - (int)exact[i]) > worst ? abs((int)img[i] - (int)exact[i]) : worst;
+        CHECK(worst <= 3, "fast and float32 MPRNet differ by %d", worst);
+        mp.struct_size = sizeof mp;
+        EXPECT_STATUS(dn_mprnet_denoise(net, &im, &im, &mp), DN_ERROR_INVALID_ARGUMENT);
+        mp.precision = DN_PRECISION_FAST;
+        free(exact);
         mp.tile = 10;
         EXPECT_STATUS(dn_mprnet_denoise(net, &im, &im, &mp), DN_ERROR_INVALID_ARGUMENT);
         EXPECT_STATUS(dn_mprnet_denoise(NULL, &im, &im, &mp), DN_ERROR_NULL_POINTER);

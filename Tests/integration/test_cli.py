@@ -95,6 +95,14 @@ def test_mprnet_with_fixture_weights(cli, tmp_path):
         assert outs[tile].shape == img.shape and np.array_equal(outs[tile][..., 3], img[..., 3])
     assert np.asarray(Image.open(tmp_path / "att.png")).shape == (150, 170)
     assert np.asarray(Image.open(tmp_path / "res.png")).shape == (150, 170, 3)
+    # float32 and the default (bfloat16 on AMX, where the CPU has it) agree to bfloat16's rounding.
+    exact = tmp_path / "exact.png"
+    r = run([cli, "mprnet", str(src), str(exact), "--model", str(weights), "--tile", "0", "--precision", "float32"])
+    assert r.returncode == 0, r.stderr
+    diff = np.abs(np.asarray(Image.open(exact)).astype(int) - outs["0"].astype(int))
+    assert diff.max() <= 3, diff.max()
+    r = run([cli, "mprnet", str(src), str(exact), "--model", str(weights), "--precision", "half"])
+    assert r.returncode != 0 and "precision" in r.stderr
     r = run([cli, "mprnet", str(src), str(tmp_path / "x.png")], env={"PATH": "/usr/bin:/bin"})
     assert r.returncode != 0 and "no model" in r.stderr
     bad = tmp_path / "bad.safetensors"

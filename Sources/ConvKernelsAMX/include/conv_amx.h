@@ -1,0 +1,30 @@
+#pragma once
+/* 3x3 convolution on Intel AMX (TDPBF16PS): bfloat16 inputs and weights, float accumulation.
+ * A tile multiply is 16 output channels x 16 pixels x 32 products (16 input-channel pairs at one
+ * kernel tap): 8192 multiply-adds per instruction, about eight times the float FMA rate of AVX-512. */
+#include <stddef.h>
+#include <stdint.h>
+
+/* Non-zero when the CPU has AMX-TILE, AMX-BF16 and AVX512-BF16 and Linux grants this process the
+ * tile state (asked once). */
+int denoise_amx_available(void);
+
+/* Input layout: one plane per pair of channels (2k, 2k+1), (height + 2) rows of `paddedWidth`
+ * 32-bit pairs (low half channel 2k, high half 2k+1, bfloat16), the image at row 1, column 1 and
+ * zeros around, `planeStride` pairs apart; paddedWidth >= width + 18. The kernel reads whole
+ * blocks of 16 pairs: pack ceil(ceil(cin / 2) / 16) * 16 planes, the ones past the channels zero.
+ * This packs planes [pairBegin, pairEnd). */
+void denoise_amx_pack_input(const float *x, int cin, int height, int width, int paddedWidth, long planeStride,
+                            uint32_t *out, int pairBegin, int pairEnd);
+
+/* Packed weights: uint16 count for `cout` x `cin` 3x3 kernels. */
+size_t denoise_amx_weights_count(int cout, int cin);
+
+/* Packs weights [cout][cin][3][3] into tiles of 16 output channels x 16 input-channel pairs per tap. */
+void denoise_amx_pack_weights(const float *w, int cout, int cin, uint16_t *out);
+
+/* Rows [rowBegin, rowEnd) of output = PReLU(conv(input)) + residual (slope 1: no PReLU; residual
+ * may be NULL), `cout` float planes of height x width. Needs denoise_amx_available(). */
+void denoise_amx_conv3x3_rows(const uint32_t *input, int cin, int width, int paddedWidth, long planeStride,
+                              const uint16_t *weights, int cout, float *output, const float *residual,
+                              int height, int rowBegin, int rowEnd, float preluSlope);
