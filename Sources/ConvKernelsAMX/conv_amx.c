@@ -63,8 +63,8 @@ AVX512 void denoise_amx_pack_input(const float *x, int cin, int height, int widt
 
 static int blocks16(int n) { return (n + 15) / 16; }
 
-size_t denoise_amx_weights_count(int cout, int cin) {
-    return (size_t)blocks16(cout) * 9 * (size_t)blocks16((cin + 1) / 2) * 512;
+size_t denoise_amx_weights_count(int cout, int cin, int kernel) {
+    return (size_t)blocks16(cout) * (size_t)(kernel * kernel) * (size_t)blocks16((cin + 1) / 2) * 512;
 }
 
 static uint16_t bf16(float v) {
@@ -72,17 +72,17 @@ static uint16_t bf16(float v) {
     return (uint16_t)((x.u + 0x7fff + ((x.u >> 16) & 1)) >> 16);
 }
 
-/* Tile (ocb, t, kb) at ((ocb * 9 + t) * kblocks + kb) * 512: row r = output channel ocb*16 + r,
+/* Tile (ocb, t, kb) at ((ocb * taps + t) * kblocks + kb) * 512: row r = output channel ocb*16 + r,
  * columns 2j, 2j+1 = input channels 2(kb*16 + j) and 2(kb*16 + j) + 1 at tap t; zero past the ends. */
-void denoise_amx_pack_weights(const float *w, int cout, int cin, uint16_t *out) {
-    int kblocks = blocks16((cin + 1) / 2);
-    memset(out, 0, sizeof *out * denoise_amx_weights_count(cout, cin));
+void denoise_amx_pack_weights(const float *w, int cout, int cin, int kernel, uint16_t *out) {
+    int kblocks = blocks16((cin + 1) / 2), taps = kernel * kernel;
+    memset(out, 0, sizeof *out * denoise_amx_weights_count(cout, cin, kernel));
     for (int o = 0; o < cout; o++)
         for (int c = 0; c < cin; c++)
-            for (int t = 0; t < 9; t++) {
+            for (int t = 0; t < taps; t++) {
                 int pair = c / 2, kb = pair / 16, j = pair % 16;
-                long tile = ((long)(o / 16) * 9 + t) * kblocks + kb;
-                out[tile * 512 + (o % 16) * 32 + 2 * j + c % 2] = bf16(w[((long)o * cin + c) * 9 + t]);
+                long tile = ((long)(o / 16) * taps + t) * kblocks + kb;
+                out[tile * 512 + (o % 16) * 32 + 2 * j + c % 2] = bf16(w[((long)o * cin + c) * taps + t]);
             }
 }
 
@@ -98,15 +98,15 @@ AVX512 static inline void finish(const float *c, float slope, const float *resid
 }
 
 /* Tiles 0-3 accumulate 2 x 2 blocks of 16 output channels x 16 pixels; 4-5 hold weights, 6-7 input. */
-AMX void denoise_amx_conv3x3_rows(const uint32_t *input, int cin, int width, int paddedWidth, long planeStride,
-                                  const uint16_t *weights, int cout, float *output, const float *residual,
-                                  int height, int rowBegin, int rowEnd, float preluSlope) {
+AMX void denoise_amx_conv_rows(const uint32_t *input, int cin, int width, int paddedWidth, long planeStride,
+                               const uint16_t *weights, int kernel, int cout, float *output, const float *residual,
+                               int height, int rowBegin, int rowEnd, float preluSlope) {
     struct tile_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.palette = 1;
     for (int i = 0; i < 8; i++) { cfg.rows[i] = 16; cfg.colsb[i] = 64; }
     _tile_loadconfig(&cfg);
-    int kblocks = blocks16((cin + 1) / 2), ocBlocks = blocks16(cout);
+    int kblocks = blocks16((cin + 1) / 2), ocBlocks = blocks16(cout), taps = kernel * kernel;
     long plane = (long)height * width, bstride = planeStride * 4;
     float acc[4][16][16];
     for (int y = rowBegin; y < rowEnd; y++) {
@@ -115,17 +115,19 @@ AMX void denoise_amx_conv3x3_rows(const uint32_t *input, int cin, int width, int
             for (int ocb = 0; ocb < ocBlocks; ocb += 2) {
                 int two_o = ocBlocks - ocb > 1;
                 _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
-                for (int t = 0; t < 9; t++) {
-                    const uint32_t *src = input + (long)(y + t / 3) * paddedWidth + x0 + t % 3;
+                for (int t = 0; t < taps; t++) {
+                    /* A 1x1 kernel's one tap reads the centre of the zero frame. */
+                    int ky = taps == 1 ? 1 : t / 3, kx = taps == 1 ? 1 : t % 3;
+                    const uint32_t *src = input + (long)(y + ky) * paddedWidth + x0 + kx;
                     for (int kb = 0; kb < kblocks; kb++) {
                         const uint32_t *b = src + kb * 16 * planeStride;
-                        const uint16_t *a = weights + (((long)ocb * 9 + t) * kblocks + kb) * 512;
+                        const uint16_t *a = weights + (((long)ocb * taps + t) * kblocks + kb) * 512;
                         _tile_loadd(6, b, bstride);
                         _tile_loadd(4, a, 64);
                         _tile_dpbf16ps(0, 4, 6);
                         if (two_x) { _tile_loadd(7, b + 16, bstride); _tile_dpbf16ps(1, 4, 7); }
                         if (two_o) {
-                            _tile_loadd(5, a + 9L * kblocks * 512, 64);
+                            _tile_loadd(5, a + (long)taps * kblocks * 512, 64);
                             _tile_dpbf16ps(2, 5, 6);
                             if (two_x) _tile_dpbf16ps(3, 5, 7);
                         }

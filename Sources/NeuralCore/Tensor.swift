@@ -48,17 +48,16 @@ public struct ConvWeight: Sendable {
         self.inChannels = inChannels
         self.kernel = kernel
         self.data = data
-        amx = kernel == 3 && Ops.amxAvailable ? Self.packAMX(data, outChannels, inChannels) : []
+        amx = Ops.amxAvailable ? Self.packAMX(data, outChannels, inChannels, kernel) : []
     }
 
-    /// For 3x3 kernels on CPUs with AMX, the weights as bfloat16 tiles (`denoise_amx_pack_weights`);
-    /// empty otherwise.
+    /// On CPUs with AMX, the weights as bfloat16 tiles (`denoise_amx_pack_weights`); empty otherwise.
     let amx: [UInt16]
 
-    static func packAMX(_ w: [Float], _ cout: Int, _ cin: Int) -> [UInt16] {
-        let count = denoise_amx_weights_count(Int32(cout), Int32(cin))
+    static func packAMX(_ w: [Float], _ cout: Int, _ cin: Int, _ kernel: Int) -> [UInt16] {
+        let count = denoise_amx_weights_count(Int32(cout), Int32(cin), Int32(kernel))
         return [UInt16](unsafeUninitializedCapacity: count) { buf, n in
-            denoise_amx_pack_weights(w, Int32(cout), Int32(cin), buf.baseAddress!)
+            denoise_amx_pack_weights(w, Int32(cout), Int32(cin), Int32(kernel), buf.baseAddress!)
             n = count
         }
     }

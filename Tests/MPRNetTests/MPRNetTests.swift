@@ -105,10 +105,10 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
         }
     }
 
-    /// The AMX kernel against direct sums: on small integers, which bfloat16 holds exactly, it must
-    /// agree to float rounding (layouts, padding to blocks of 16 channels, PReLU, residual); on
-    /// general values within bfloat16's rounding. Channel counts leave partial blocks of 16 (2 and
-    /// 19 input pairs, 11 and 20 outputs).
+    /// The AMX kernels (3x3 and 1x1) against direct sums of the bfloat16-rounded inputs and weights,
+    /// to float rounding: layouts, padding to blocks of 16 channels, PReLU and residual. On small
+    /// integers, which bfloat16 holds exactly, that is the float convolution itself. Channel counts
+    /// leave partial blocks of 16 (2 and 19 input pairs, 11 and 20 outputs).
     @Test(.enabled(if: Ops.amxAvailable), arguments: [(5, 7, 3, 11), (3, 37, 37, 20), (40, 301, 24, 24)])
     func amxConvolutionMatchesDirectSums(shape: (Int, Int, Int, Int)) {
         Ops.setThreads(2)
@@ -118,21 +118,27 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
             let x = Tensor(channels: cin, height: H, width: W, data: (0..<cin * H * W).map {
                 integers ? Float(($0 * 37) % 11) - 5 : sin(Float($0) * 0.37) * 2
             })
-            let w = ConvWeight(outChannels: cout, inChannels: cin, kernel: 3, data: (0..<cout * cin * 9).map {
-                integers ? Float(($0 * 13) % 7) - 3 : cos(Float($0) * 0.71)
-            })
-            for (slope, res) in [(Float(1), nil), (0.25, residual)] as [(Float, Tensor?)] {
-                let want = directConv(x, w, slope: slope == 1 ? nil : slope, residual: res)
-                var got = Tensor(channels: cout, height: H, width: W)
-                Ops.conv3x3AMX(x, w, preluSlope: slope, residual: res, into: &got)
-                if integers {
-                    let worst = zip(got.data, want.data).map { abs($0 - $1) }.max()!
-                    #expect(worst < 1e-3, "\(shape), integers: off by \(worst)")
-                } else {
-                    #expect(relativeL2(got, want) < 1e-2, "\(shape): relative L2 \(relativeL2(got, want))")
+            for k in [1, 3] {
+                let w = ConvWeight(outChannels: cout, inChannels: cin, kernel: k, data: (0..<cout * cin * k * k).map {
+                    integers ? Float(($0 * 13) % 7) - 3 : cos(Float($0) * 0.71)
+                })
+                let xr = Tensor(channels: cin, height: H, width: W, data: x.data.map(bfloat16))
+                let wr = ConvWeight(outChannels: cout, inChannels: cin, kernel: k, data: w.data.map(bfloat16))
+                #expect(integers == (xr == x && wr.data == w.data))
+                for (slope, res) in [(Float(1), nil), (0.25, residual)] as [(Float, Tensor?)] {
+                    let want = directConv(xr, wr, slope: slope == 1 ? nil : slope, residual: res)
+                    var got = Tensor(channels: cout, height: H, width: W)
+                    Ops.convAMX(x, w, preluSlope: slope, residual: res, into: &got)
+                    #expect(relativeL2(got, want) < 1e-5, "\(shape) \(k)x\(k): relative L2 \(relativeL2(got, want))")
                 }
             }
         }
+    }
+
+    /// Float to bfloat16 and back, rounding to nearest even.
+    func bfloat16(_ v: Float) -> Float {
+        let u = v.bitPattern
+        return Float(bitPattern: (u &+ 0x7fff &+ ((u >> 16) & 1)) & 0xffff_0000)
     }
 
     @Test func cropsConcatenateBack() {

@@ -1,7 +1,8 @@
 #pragma once
-/* 3x3 convolution on Intel AMX (TDPBF16PS): bfloat16 inputs and weights, float accumulation.
- * A tile multiply is 16 output channels x 16 pixels x 32 products (16 input-channel pairs at one
- * kernel tap): 8192 multiply-adds per instruction, about eight times the float FMA rate of AVX-512. */
+/* 3x3 and 1x1 convolutions on Intel AMX (TDPBF16PS): bfloat16 inputs and weights, float
+ * accumulation. A tile multiply is 16 output channels x 16 pixels x 32 products (16 input-channel
+ * pairs at one kernel tap): 8192 multiply-adds per instruction, about eight times the float FMA
+ * rate of AVX-512. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,14 +18,16 @@ int denoise_amx_available(void);
 void denoise_amx_pack_input(const float *x, int cin, int height, int width, int paddedWidth, long planeStride,
                             uint32_t *out, int pairBegin, int pairEnd);
 
-/* Packed weights: uint16 count for `cout` x `cin` 3x3 kernels. */
-size_t denoise_amx_weights_count(int cout, int cin);
+/* Packed weights: uint16 count for `cout` x `cin` kernels of side `kernel` (1 or 3). */
+size_t denoise_amx_weights_count(int cout, int cin, int kernel);
 
-/* Packs weights [cout][cin][3][3] into tiles of 16 output channels x 16 input-channel pairs per tap. */
-void denoise_amx_pack_weights(const float *w, int cout, int cin, uint16_t *out);
+/* Packs weights [cout][cin][kernel][kernel] into tiles of 16 output channels x 16 input-channel
+ * pairs per tap. */
+void denoise_amx_pack_weights(const float *w, int cout, int cin, int kernel, uint16_t *out);
 
-/* Rows [rowBegin, rowEnd) of output = PReLU(conv(input)) + residual (slope 1: no PReLU; residual
- * may be NULL), `cout` float planes of height x width. Needs denoise_amx_available(). */
-void denoise_amx_conv3x3_rows(const uint32_t *input, int cin, int width, int paddedWidth, long planeStride,
-                              const uint16_t *weights, int cout, float *output, const float *residual,
-                              int height, int rowBegin, int rowEnd, float preluSlope);
+/* Rows [rowBegin, rowEnd) of output = PReLU(conv(input)) + residual (zero padding kernel/2; slope
+ * 1: no PReLU; residual may be NULL), `cout` float planes of height x width. Needs
+ * denoise_amx_available(). */
+void denoise_amx_conv_rows(const uint32_t *input, int cin, int width, int paddedWidth, long planeStride,
+                           const uint16_t *weights, int kernel, int cout, float *output, const float *residual,
+                           int height, int rowBegin, int rowEnd, float preluSlope);
