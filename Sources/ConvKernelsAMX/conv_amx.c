@@ -63,8 +63,15 @@ AVX512 void denoise_amx_pack_input(const float *x, int cin, int height, int widt
 
 static int blocks16(int n) { return (n + 15) / 16; }
 
+/* The input-channel pairs split into as few blocks as hold at most 16 each, all of one size: one
+ * tile multiply per block, with little of the tile spent on zero planes. */
+static int kblocks_of(int cin) { return blocks16((cin + 1) / 2); }
+static int block_pairs(int cin) { int k = kblocks_of(cin); return ((cin + 1) / 2 + k - 1) / k; }
+
+int denoise_amx_input_planes(int cin) { return kblocks_of(cin) * block_pairs(cin); }
+
 size_t denoise_amx_weights_count(int cout, int cin, int kernel) {
-    return (size_t)blocks16(cout) * (size_t)(kernel * kernel) * (size_t)blocks16((cin + 1) / 2) * 512;
+    return (size_t)blocks16(cout) * (size_t)(kernel * kernel) * (size_t)kblocks_of(cin) * 512;
 }
 
 static uint16_t bf16(float v) {
@@ -72,15 +79,16 @@ static uint16_t bf16(float v) {
     return (uint16_t)((x.u + 0x7fff + ((x.u >> 16) & 1)) >> 16);
 }
 
-/* Tile (ocb, t, kb) at ((ocb * taps + t) * kblocks + kb) * 512: row r = output channel ocb*16 + r,
- * columns 2j, 2j+1 = input channels 2(kb*16 + j) and 2(kb*16 + j) + 1 at tap t; zero past the ends. */
+/* Tile (ocb, t, kb) at ((ocb * taps + t) * kblocks + kb) * 512: row r (64 bytes) = output channel
+ * ocb*16 + r, columns 2j, 2j+1 (j < block_pairs) = input channels 2(kb*block_pairs + j) and the next
+ * at tap t; zero past the ends. */
 void denoise_amx_pack_weights(const float *w, int cout, int cin, int kernel, uint16_t *out) {
-    int kblocks = blocks16((cin + 1) / 2), taps = kernel * kernel;
+    int kblocks = kblocks_of(cin), kp = block_pairs(cin), taps = kernel * kernel;
     memset(out, 0, sizeof *out * denoise_amx_weights_count(cout, cin, kernel));
     for (int o = 0; o < cout; o++)
         for (int c = 0; c < cin; c++)
             for (int t = 0; t < taps; t++) {
-                int pair = c / 2, kb = pair / 16, j = pair % 16;
+                int pair = c / 2, kb = pair / kp, j = pair % kp;
                 long tile = ((long)(o / 16) * taps + t) * kblocks + kb;
                 out[tile * 512 + (o % 16) * 32 + 2 * j + c % 2] = bf16(w[((long)o * cin + c) * taps + t]);
             }
@@ -104,9 +112,11 @@ AMX void denoise_amx_conv_rows(const uint32_t *input, int cin, int width, int pa
     struct tile_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.palette = 1;
+    int kblocks = kblocks_of(cin), kp = block_pairs(cin), ocBlocks = blocks16(cout), taps = kernel * kernel;
     for (int i = 0; i < 8; i++) { cfg.rows[i] = 16; cfg.colsb[i] = 64; }
+    cfg.colsb[4] = cfg.colsb[5] = (uint16_t)(4 * kp);  /* weights: 16 channels x kp pairs */
+    cfg.rows[6] = cfg.rows[7] = (uint8_t)kp;           /* input: kp pairs x 16 pixels */
     _tile_loadconfig(&cfg);
-    int kblocks = blocks16((cin + 1) / 2), ocBlocks = blocks16(cout), taps = kernel * kernel;
     long plane = (long)height * width, bstride = planeStride * 4;
     float acc[4][16][16];
     for (int y = rowBegin; y < rowEnd; y++) {
@@ -120,7 +130,7 @@ AMX void denoise_amx_conv_rows(const uint32_t *input, int cin, int width, int pa
                     int ky = taps == 1 ? 1 : t / 3, kx = taps == 1 ? 1 : t % 3;
                     const uint32_t *src = input + (long)(y + ky) * paddedWidth + x0 + kx;
                     for (int kb = 0; kb < kblocks; kb++) {
-                        const uint32_t *b = src + kb * 16 * planeStride;
+                        const uint32_t *b = src + (long)kb * kp * planeStride;
                         const uint16_t *a = weights + (((long)ocb * taps + t) * kblocks + kb) * 512;
                         _tile_loadd(6, b, bstride);
                         _tile_loadd(4, a, 64);

@@ -97,7 +97,7 @@ public enum Ops {
     /// split across the threads.
     static func convAMX(_ x: Tensor, _ w: ConvWeight, preluSlope: Float, residual: Tensor?, into out: inout Tensor) {
         let H = x.height, W = x.width, Wp = W + 18, stride = (H + 2) * Wp
-        let planes = ((x.channels + 1) / 2 + 15) / 16 * 16
+        let planes = Int(denoise_amx_input_planes(Int32(x.channels)))
         var packed = [UInt32](unsafeUninitializedCapacity: planes * stride) { _, n in n = planes * stride }
         x.data.withUnsafeBufferPointer { xp in
         packed.withUnsafeMutableBufferPointer { pp in
@@ -330,26 +330,25 @@ public enum Ops {
             let i0 = min(Int(src), size - 1)
             return (i0, min(i0 + 1, size - 1), src - Float(i0))
         }
-        let columnTaps = (0..<W).map { taps($0, w) }
         x.data.withUnsafeBufferPointer { xp in
         out.data.withUnsafeMutableBufferPointer { op in
-        columnTaps.withUnsafeBufferPointer { ct in
             let (s, o) = (xp.baseAddress!, op.baseAddress!)
             parallel(x.channels * H, work: 2 * op.count) { rows in
-                // The output row blended vertically at source resolution, then horizontally.
+                // The output row blended vertically at source resolution, then horizontally, where
+                // output 2i samples i − 1/4 (weights 1/4, 3/4) and 2i + 1 samples i + 1/4 (3/4, 1/4).
                 var blend = [Float](repeating: 0, count: w)
                 for r in rows {
                     let c = r / H, (y0, y1, fy) = taps(r % H, h)
                     let a = s + (c * h + y0) * w, b = s + (c * h + y1) * w
                     for i in 0..<w { blend[i] = a[i] * (1 - fy) + b[i] * fy }
                     let dst = o + r * W
-                    for i in 0..<W {
-                        let (x0, x1, fx) = ct[i]
-                        dst[i] = blend[x0] * (1 - fx) + blend[x1] * fx
-                    }
+                    dst[0] = blend[0]
+                    for i in 1..<w { dst[2 * i] = blend[i - 1] * 0.25 + blend[i] * 0.75 }
+                    for i in 0..<w - 1 { dst[2 * i + 1] = blend[i] * 0.75 + blend[i + 1] * 0.25 }
+                    dst[W - 1] = blend[w - 1]
                 }
             }
-        }}}
+        }}
         return out
     }
 

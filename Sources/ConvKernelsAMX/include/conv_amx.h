@@ -12,9 +12,11 @@ int denoise_amx_available(void);
 
 /* Input layout: one plane per pair of channels (2k, 2k+1), (height + 2) rows of `paddedWidth`
  * 32-bit pairs (low half channel 2k, high half 2k+1, bfloat16), the image at row 1, column 1 and
- * zeros around, `planeStride` pairs apart; paddedWidth >= width + 18. The kernel reads whole
- * blocks of 16 pairs: pack ceil(ceil(cin / 2) / 16) * 16 planes, the ones past the channels zero.
+ * zeros around, `planeStride` pairs apart; paddedWidth >= width + 18. The kernel reads blocks of
+ * pairs of one size: pack denoise_amx_input_planes(cin) planes, the ones past the channels zero.
  * This packs planes [pairBegin, pairEnd). */
+int denoise_amx_input_planes(int cin);
+
 void denoise_amx_pack_input(const float *x, int cin, int height, int width, int paddedWidth, long planeStride,
                             uint32_t *out, int pairBegin, int pairEnd);
 
