@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "NeuralCore", dependencies: ["CPlatform", "ConvKernels", "ConvKernelsAVX2",
                                                    "ConvKernelsAVX512", "ConvKernelsAMX"],
                 swiftSettings: optimize),
-        .target(name: "MPRNet", dependencies: ["NeuralCore", "DenoiseCore"], swiftSettings: optimize),
+        .target(name: "MPRNet", dependencies: ["NeuralCore", "DenoiseCore", "CPlatform"], swiftSettings: optimize),
         .target(name: "CPlatform"),
         // The patch kernels, built for baseline x86-64 and (the same file, linked) for AVX2 + FMA.
         .target(name: "DCTKernels", swiftSettings: optimize),

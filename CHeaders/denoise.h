@@ -140,8 +140,8 @@ dn_status dn_mprnet_load(const char *path, dn_mprnet **model);
 void dn_mprnet_free(dn_mprnet *model);
 
 typedef enum {
-    /* bfloat16 3x3 convolutions (float sums) on Intel AMX where the CPU has it, float32 elsewhere:
-     * several times faster; PSNR within a few hundredths of a dB of float32. */
+    /* bfloat16 convolutions (float sums) on Intel AMX where the CPU has it, float32 elsewhere:
+     * about twice as fast; PSNR within a few hundredths of a dB of float32. */
     DN_PRECISION_FAST = 0,
     /* float32 throughout: the same numbers as PyTorch to float rounding. */
     DN_PRECISION_FLOAT32 = 1,

@@ -45,8 +45,9 @@ def augment(patch, rng):
     return patch[:, ::-1] if k >= 4 else patch
 
 
-def batch(images, seed, step, size, crop):
-    """Returns (noisy, clean) float32 arrays N x 3 x crop x crop in [0, 1]."""
+def batch(images, seed, step, size, crop, gray_fraction=0.0):
+    """Returns (noisy, clean) float32 arrays N x 3 x crop x crop in [0, 1]. A `gray_fraction` of the
+    crops are gray, as the filters run gray images: three equal channels with one noise draw."""
     rng = np.random.default_rng([seed, step])
     clean, noisy = [], []
     for _ in range(size):
@@ -54,6 +55,11 @@ def batch(images, seed, step, size, crop):
         y = int(rng.integers(im.shape[0] - crop + 1))
         x = int(rng.integers(im.shape[1] - crop + 1))
         c = np.ascontiguousarray(augment(im[y:y + crop, x:x + crop], rng))
+        if gray_fraction and rng.random() < gray_fraction:
+            g = np.rint(c @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)[..., None]
+            clean.append(np.repeat(g, 3, axis=2))
+            noisy.append(np.repeat(synth_noise(g, rng), 3, axis=2))
+            continue
         clean.append(c)
         noisy.append(synth_noise(c, rng))
     to = lambda a: np.stack(a).transpose(0, 3, 1, 2).astype(np.float32) / 255.0

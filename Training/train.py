@@ -69,6 +69,8 @@ def main():
     p.add_argument("--schedule", type=int, default=60000, help="steps of the cosine schedule")
     p.add_argument("--steps", type=int, default=None, help="stop after this step (default: the schedule)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--gray-fraction", type=float, default=0.25,
+                   help="share of gray crops (three equal channels, one noise draw); 0 before step 4671")
     p.add_argument("--checkpoint-minutes", type=float, default=10)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -111,7 +113,7 @@ def main():
         v = validate(model, val, a.val_sigma, a.device)
         rec = {"step": state["step"], "hours": round(state["train_seconds"] / 3600, 4),
                "loss": round(running / max(1, count), 6), "val_psnr": round(v, 4),
-               "lr": learning_rate(state["step"], a)}
+               "lr": learning_rate(state["step"], a), "gray_fraction": a.gray_fraction}
         state["log"].append(rec)
         print(json.dumps(rec), flush=True)
         if v > state["best_psnr"]:
@@ -126,7 +128,7 @@ def main():
     model.train()
     while state["step"] < end:
         t0 = time.time()
-        noisy, clean = data.batch(images, a.seed, state["step"], a.batch, a.crop)
+        noisy, clean = data.batch(images, a.seed, state["step"], a.batch, a.crop, a.gray_fraction)
         noisy, clean = torch.from_numpy(noisy).to(a.device), torch.from_numpy(clean).to(a.device)
         for g in opt.param_groups:
             g["lr"] = learning_rate(state["step"], a)

@@ -14,7 +14,7 @@ public enum MPRNetFilter {
         public var overlap: Int = 32
         public var wantResidual = false
         public var wantAttention = false
-        /// bfloat16: AMX 3x3 convolutions where the CPU has them (float32 elsewhere).
+        /// bfloat16: AMX convolutions where the CPU has them (float32 elsewhere).
         public var precision: Precision = .bfloat16
 
         public init(tile: Int = 512) { self.tile = tile }

@@ -3,7 +3,7 @@ import CPlatform
 import Dispatch
 import Synchronization
 
-/// How 3x3 convolutions compute.
+/// How convolutions compute.
 public enum Precision: String, Sendable, CaseIterable {
     /// Float throughout: matches PyTorch to float rounding.
     case float32
@@ -24,7 +24,7 @@ public enum Ops {
 
     static let threadCount = Atomic<Int>(1)
 
-    /// The precision of the convolutions that follow (float32 until set).
+    /// The precision of the convolutions that follow, process-wide like `setThreads` (float32 until set).
     public static func setPrecision(_ p: Precision) {
         useAMX.store(p == .bfloat16 && amxAvailable, ordering: .relaxed)
     }

@@ -9,7 +9,7 @@ struct MPRNetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mprnet",
         abstract: "Blind denoising with the MPRNet network (Zamir et al., CVPR 2021).",
-        discussion: "The model is --model, else $DENOISE_MPRNET_MODEL.")
+        discussion: "The model is --model, else $DENOISE_MPRNET_MODEL, else the one installed with denoise.")
 
     @Argument(help: "Input image (PNG, JPEG or TIFF).") var input: String
     @Argument(help: "Output image.") var output: String
@@ -18,7 +18,7 @@ struct MPRNetCommand: ParsableCommand {
     @Option(help: "Worker threads (0 = all cores).") var threads: Int = 0
     @Option(help: "Also write the stage-2 attention map (gray image).") var attentionMap: String?
     @Option(help: "Also write the removed noise (offset by 128).") var residual: String?
-    @Option(help: ArgumentHelp("bfloat16: 3x3 convolutions on Intel AMX where the CPU has it (float32 elsewhere); float32: exact.",
+    @Option(help: ArgumentHelp("bfloat16: convolutions on Intel AMX where the CPU has it (float32 elsewhere); float32: exact.",
                                valueName: "bfloat16|float32"))
     var precision: Precision = .bfloat16
     @Flag(help: "Print nothing but errors.") var quiet = false
@@ -29,8 +29,8 @@ struct MPRNetCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard let path = model ?? getenv("DENOISE_MPRNET_MODEL").map({ String(cString: $0) }) else {
-            throw ValidationError("no model: pass --model PATH or set DENOISE_MPRNET_MODEL")
+        guard let path = model ?? MPRNet.defaultWeightsPath() else {
+            throw ValidationError("no model: pass --model PATH, set DENOISE_MPRNET_MODEL, or install the default model")
         }
         // The network allocates and frees layer-sized buffers all the time: keep freed memory in
         // the process instead of returning it to the kernel and faulting it back in (13% of the

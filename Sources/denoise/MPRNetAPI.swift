@@ -11,23 +11,12 @@ final class ModelBox {
     init(_ model: MPRNet) { self.model = model }
 }
 
-/// $DENOISE_MPRNET_MODEL; else mprnet.safetensors beside this library (the GIMP plug-in's copy),
-/// else PREFIX/share/denoise/mprnet.safetensors for a library in PREFIX/lib.
-func defaultModelPath() -> String? {
-    if let env = getenv("DENOISE_MPRNET_MODEL") { return String(cString: env) }
-    guard let so = denoise_library_path() else { return nil }
-    let dir = String(cString: so).split(separator: "/", omittingEmptySubsequences: false).dropLast()
-    let candidates = [dir.joined(separator: "/") + "/mprnet.safetensors",
-                      dir.dropLast().joined(separator: "/") + "/share/denoise/mprnet.safetensors"]
-    return candidates.first { access($0, R_OK) == 0 } ?? candidates.last
-}
-
 @_cdecl("dn_mprnet_load")
 public func dn_mprnet_load(_ path: UnsafePointer<CChar>?, _ model: UnsafeMutablePointer<OpaquePointer?>?) -> dn_status {
     reporting {
         guard let model else { throw APIError(DN_ERROR_NULL_POINTER, "model is NULL") }
         model.pointee = nil
-        guard let file = path.map({ String(cString: $0) }) ?? defaultModelPath() else {
+        guard let file = path.map({ String(cString: $0) }) ?? MPRNet.defaultWeightsPath() else {
             throw APIError(DN_ERROR_INVALID_ARGUMENT, "no model path and no default model")
         }
         do {

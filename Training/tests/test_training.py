@@ -34,6 +34,17 @@ def test_batch_shapes_ranges_and_determinism():
     assert not np.array_equal(data.batch(imgs, seed=1, step=6, size=4, crop=32)[0], noisy)
 
 
+def test_gray_crops_have_equal_channels_and_one_noise_draw():
+    imgs = fake_images()
+    noisy, clean = data.batch(imgs, seed=1, step=5, size=4, crop=32, gray_fraction=1.0)
+    for a in (noisy, clean):
+        assert np.array_equal(a[:, 0], a[:, 1]) and np.array_equal(a[:, 1], a[:, 2])
+    assert np.abs(noisy - clean).mean() > 0.01  # noise was added
+    mixed = data.batch(imgs, seed=1, step=5, size=4, crop=32, gray_fraction=0.5)[1]
+    gray = [np.array_equal(m[0], m[1]) and np.array_equal(m[1], m[2]) for m in mixed]
+    assert 0 < sum(gray) < 4  # some of each, with this seed
+
+
 def test_gaussian_noise_statistics():
     clean = np.full((200, 200, 3), 128, np.uint8)
     sig = [np.std(data.synth_noise(clean, np.random.default_rng(k), poisson_fraction=0).astype(float) - 128)
