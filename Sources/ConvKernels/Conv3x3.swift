@@ -5,8 +5,8 @@
 /// symbolic links, as ConvKernelsAVX2 (`-target-cpu haswell`, `CONV_FMA`) and ConvKernelsAVX512
 /// (`skylake-avx512`, `CONV_FMA`, `CONV_WIDE`); NeuralCore picks one at run time. MPRNet's layers
 /// are thin (3 to 176 channels), where a GEMM spends its time packing; here each input vector is
-/// loaded once and feeds eight output channels: eight accumulator registers, enough to keep two FMA
-/// units busy.
+/// loaded once and feeds eight output channels: eight accumulators (16 zmm registers in the AVX-512
+/// build, 8 ymm in the AVX2 one), enough to keep two FMA units busy.
 ///
 /// - `input`: `cin` planes of (height + 2) rows × `paddedWidth` (≥ width + 2 + `convLanes`, with
 ///   the image at row 1, column 1 and zeros around), `planeStride` floats apart.

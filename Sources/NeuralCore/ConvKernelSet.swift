@@ -1,7 +1,7 @@
 import ConvKernels
-import CPlatform
 import ConvKernelsAVX2
 import ConvKernelsAVX512
+import CPlatform
 
 /// One build of the convolution kernels (see `ConvKernels`) and its vector width.
 struct ConvKernelSet: Sendable {
