@@ -30,6 +30,9 @@ int denoise_amx_available(void) {
     return state;
 }
 
+/* The first n (>= 1) of 16 lanes. */
+static inline __mmask16 first_lanes(int n) { return n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1); }
+
 /* 16 floats to bfloat16 (round to nearest even), each in the low half of a 32-bit lane. */
 AVX512 static inline __m512i bf16_lanes(__m512 v) {
     return _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(v));
@@ -50,7 +53,7 @@ AVX512 void denoise_amx_pack_input(const float *x, int cin, int height, int widt
             uint32_t *row = p + (long)(y + 1) * paddedWidth + 1;
             const float *ra = a + (long)y * width, *rb = b ? b + (long)y * width : NULL;
             for (int i = 0; i < width; i += 16) {
-                __mmask16 m = width - i >= 16 ? 0xffff : (__mmask16)((1u << (width - i)) - 1);
+                __mmask16 m = first_lanes(width - i);
                 __m512i lo = bf16_lanes(_mm512_maskz_loadu_ps(m, ra + i));
                 __m512i hi = rb ? _mm512_slli_epi32(bf16_lanes(_mm512_maskz_loadu_ps(m, rb + i)), 16) : _mm512_setzero_si512();
                 _mm512_mask_storeu_epi32(row + i, m, _mm512_or_si512(lo, hi));
@@ -98,7 +101,7 @@ struct tile_config { uint8_t palette, start_row, reserved[14]; uint16_t colsb[16
 
 /* PReLU, residual and the store of `count` (1...16) pixels of one row. */
 AVX512 static inline void finish(const float *c, float slope, const float *residual, float *o, int count) {
-    __mmask16 m = count >= 16 ? 0xffff : (__mmask16)((1u << count) - 1);
+    __mmask16 m = first_lanes(count);
     __m512 v = _mm512_loadu_ps(c);
     if (slope != 1) v = _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), v, _mm512_set1_ps(slope));
     if (residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, residual));
