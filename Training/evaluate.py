@@ -1,6 +1,7 @@
 """PSNR/SSIM of an MPRNet weights file on the project's protocol (../shared/data/README.md).
 
     python evaluate.py models/mprnet-compact.safetensors --sets CBSD68 Kodak24 Set12 --sigmas 15 25 50
+    python evaluate.py cbm3d --sets CBSD68 --sigmas 25      # the CBM3D peer (`bm3d` package), told sigma
 
 Noisy input: round(clip(clean + sigma N(0,1))) 8-bit, default_rng(index*1000+sigma) per image in
 sorted order; gray sets run as three equal channels and are scored on one; PSNR peak 255 and SSIM
@@ -19,7 +20,21 @@ from export import load_any
 from mprnet import denoise
 
 
-def run_set(model, name, sigma, limit=None, device="cpu"):
+def mprnet_denoiser(model, device="cpu"):
+    """Blind: ignores sigma. float HxWx3 in [0, 1] -> float HxWx3."""
+    def run(x, sigma):
+        t = torch.from_numpy(x.transpose(2, 0, 1)[None].astype(np.float32)).to(device)
+        return denoise(model, t)[0].cpu().numpy().transpose(1, 2, 0)
+    return run
+
+
+def cbm3d_denoiser(x, sigma):
+    """CBM3D (bm3d package, default profile), told the true sigma."""
+    import bm3d
+    return bm3d.bm3d_rgb(x, sigma / 255.0)
+
+
+def run_set(denoiser, name, sigma, limit=None):
     files = data.image_files(data.SHARED / "eval" / name)[:limit]
     gray = name in ("Set12", "BSD68")
     ps, ss = [], []
@@ -27,8 +42,7 @@ def run_set(model, name, sigma, limit=None, device="cpu"):
         clean = np.asarray(Image.open(f).convert("L" if gray else "RGB"))
         noisy = data.protocol_noisy(clean, i, sigma)
         x = noisy[..., None].repeat(3, 2) if gray else noisy
-        t = torch.from_numpy(x.transpose(2, 0, 1)[None].astype(np.float32) / 255).to(device)
-        y = denoise(model, t)[0].cpu().numpy().transpose(1, 2, 0)
+        y = denoiser(x.astype(np.float64) / 255, sigma)
         out = np.clip(np.rint(y * 255), 0, 255).astype(np.uint8)
         out = out.mean(axis=2).round().astype(np.uint8) if gray else out
         ps.append(data.psnr(out, clean))
@@ -39,7 +53,7 @@ def run_set(model, name, sigma, limit=None, device="cpu"):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("weights")
+    p.add_argument("weights", help="an MPRNet weights file, or `cbm3d` for the CBM3D peer")
     p.add_argument("--sets", nargs="+", default=["CBSD68", "Kodak24", "Set12"])
     p.add_argument("--sigmas", type=int, nargs="+", default=[15, 25, 50])
     p.add_argument("--limit", type=int, default=None)
@@ -47,14 +61,19 @@ def main():
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
-    model, meta = load_any(a.weights)
-    model.eval()
-    print(f"{a.weights}: {model.cfg} {meta.get('note', '')}")
+    if a.weights == "cbm3d":
+        denoiser = cbm3d_denoiser
+        print("CBM3D (bm3d package, profile np, given the true sigma)")
+    else:
+        model, meta = load_any(a.weights)
+        model.eval()
+        denoiser = mprnet_denoiser(model)
+        print(f"{a.weights}: {model.cfg} {meta.get('note', '')}")
     print("| set | " + " | ".join(f"σ={s}" for s in a.sigmas) + " |")
     print("|---|" + "---|" * len(a.sigmas))
     for name in a.sets:
         t = time.time()
-        cells = [run_set(model, name, s, a.limit) for s in a.sigmas]
+        cells = [run_set(denoiser, name, s, a.limit) for s in a.sigmas]
         print(f"| {name} | " + " | ".join(f"{p:.2f} / {s:.4f}" for p, s in cells) + f" |  ({time.time() - t:.0f} s)",
               flush=True)
 

@@ -38,17 +38,32 @@ AVX512 static inline __m512i bf16_lanes(__m512 v) {
     return _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(v));
 }
 
+/* Zeroes pair plane p but for its image, or all of it when it holds no channels. */
+static void clear_plane(uint32_t *p, int hasImage, int height, int width, int paddedWidth, long planeStride) {
+    if (!hasImage) {
+        memset(p, 0, sizeof *p * (size_t)planeStride);
+        return;
+    }
+    memset(p, 0, sizeof *p * (size_t)(paddedWidth + 1));
+    for (int y = 0; y < height; y++)  /* right of row y and column 0 of row y + 1 */
+        memset(p + (long)(y + 1) * paddedWidth + 1 + width, 0, sizeof *p * (size_t)(paddedWidth - width));
+    memset(p + (long)(height + 1) * paddedWidth + 1, 0, sizeof *p * (size_t)(planeStride - (long)(height + 1) * paddedWidth - 1));
+}
+
+void denoise_amx_clear_frame(uint32_t *planes, int channels, int height, int width, int paddedWidth,
+                             long planeStride) {
+    for (int k = 0; k < denoise_amx_input_planes(channels); k++)
+        clear_plane(planes + k * planeStride, 2 * k < channels, height, width, paddedWidth, planeStride);
+}
+
 AVX512 void denoise_amx_pack_input(const float *x, int cin, int height, int width, int paddedWidth, long planeStride,
                                    uint32_t *out, int pairBegin, int pairEnd) {
     long plane = (long)height * width;
     for (int k = pairBegin; k < pairEnd; k++) {
         uint32_t *p = out + k * planeStride;
-        if (2 * k >= cin) {
-            memset(p, 0, sizeof *p * (size_t)planeStride);
-            continue;
-        }
+        clear_plane(p, 2 * k < cin, height, width, paddedWidth, planeStride);
+        if (2 * k >= cin) continue;
         const float *a = x + 2L * k * plane, *b = 2 * k + 1 < cin ? a + plane : NULL;
-        memset(p, 0, sizeof *p * (size_t)(paddedWidth + 1));
         for (int y = 0; y < height; y++) {
             uint32_t *row = p + (long)(y + 1) * paddedWidth + 1;
             const float *ra = a + (long)y * width, *rb = b ? b + (long)y * width : NULL;
@@ -58,9 +73,33 @@ AVX512 void denoise_amx_pack_input(const float *x, int cin, int height, int widt
                 __m512i hi = rb ? _mm512_slli_epi32(bf16_lanes(_mm512_maskz_loadu_ps(m, rb + i)), 16) : _mm512_setzero_si512();
                 _mm512_mask_storeu_epi32(row + i, m, _mm512_or_si512(lo, hi));
             }
-            memset(row + width, 0, sizeof *row * (size_t)(paddedWidth - width));  /* and column 0 below */
         }
-        memset(p + (long)(height + 1) * paddedWidth + 1, 0, sizeof *p * (size_t)(planeStride - (long)(height + 1) * paddedWidth - 1));
+    }
+}
+
+AVX512 void denoise_amx_scale_add(const float *x, const float *scale, const float *residual, int channels,
+                                  int height, int width, float *out, uint32_t *pairs, int paddedWidth,
+                                  long planeStride, int pairBegin, int pairEnd) {
+    long plane = (long)height * width;
+    for (int k = pairBegin; k < pairEnd; k++) {
+        int odd = 2 * k + 1 < channels;
+        long at = 2L * k * plane;
+        __m512 sa = _mm512_set1_ps(scale[2 * k]), sb = _mm512_set1_ps(odd ? scale[2 * k + 1] : 0);
+        for (int y = 0; y < height; y++) {
+            uint32_t *row = pairs ? pairs + k * planeStride + (long)(y + 1) * paddedWidth + 1 : NULL;
+            for (int i = 0; i < width; i += 16) {
+                __mmask16 m = first_lanes(width - i);
+                long a = at + (long)y * width + i, b = a + plane;
+                __m512 va = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + a), sa, _mm512_maskz_loadu_ps(m, residual + a));
+                __m512 vb = _mm512_setzero_ps();
+                _mm512_mask_storeu_ps(out + a, m, va);
+                if (odd) {
+                    vb = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + b), sb, _mm512_maskz_loadu_ps(m, residual + b));
+                    _mm512_mask_storeu_ps(out + b, m, vb);
+                }
+                if (row) _mm512_mask_storeu_epi32(row + i, m, _mm512_or_si512(bf16_lanes(va), _mm512_slli_epi32(bf16_lanes(vb), 16)));
+            }
+        }
     }
 }
 
@@ -99,66 +138,130 @@ void denoise_amx_pack_weights(const float *w, int cout, int cin, int kernel, uin
 
 struct tile_config { uint8_t palette, start_row, reserved[14]; uint16_t colsb[16]; uint8_t rows[16]; };
 
-/* PReLU, residual and the store of `count` (1...16) pixels of one row. */
-AVX512 static inline void finish(const float *c, float slope, const float *residual, float *o, int count) {
-    __mmask16 m = first_lanes(count);
+/* PReLU and residual of 16 sums of output channel oc at pixel `at` (count of them in the image). */
+AVX512 static inline __m512 finish(const float *c, const struct denoise_amx_output *out, long at, __mmask16 m) {
     __m512 v = _mm512_loadu_ps(c);
-    if (slope != 1) v = _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), v, _mm512_set1_ps(slope));
-    if (residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, residual));
-    _mm512_mask_storeu_ps(o, m, v);
+    if (out->preluSlope != 1)
+        v = _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), v, _mm512_set1_ps(out->preluSlope));
+    if (out->residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, out->residual + at));
+    return _mm512_maskz_mov_ps(m, v);
 }
 
-/* Tiles 0-3 accumulate 2 x 2 blocks of 16 output channels x 16 pixels; 4-5 hold weights, 6-7 input. */
+/* Stores a 16-channel x 16-pixel block of sums (rows of acc: channels ocBase..; `count` pixels
+ * from column x0 of row y). */
+AVX512 static void store_block(float acc[16][16], int ocBase, int cout, int y, int x0, int count, int height,
+                               int width, int paddedWidth, long planeStride, const struct denoise_amx_output *out) {
+    __mmask16 m = first_lanes(count);
+    long plane = (long)height * width, pixel = (long)y * width + x0;
+    for (int r = 0; r < 16 && ocBase + r < cout; r += 2) {
+        int oc = ocBase + r, odd = oc + 1 < cout;
+        __m512 a = finish(acc[r], out, oc * plane + pixel, m);
+        __m512 b = odd ? finish(acc[r + 1], out, (oc + 1) * plane + pixel, m) : _mm512_setzero_ps();
+        if (out->planes) {
+            _mm512_mask_storeu_ps(out->planes + oc * plane + pixel, m, a);
+            if (odd) _mm512_mask_storeu_ps(out->planes + (oc + 1) * plane + pixel, m, b);
+        }
+        if (out->pairs) {
+            uint32_t *p = out->pairs + oc / 2 * planeStride + (long)(y + 1) * paddedWidth + 1 + x0;
+            _mm512_mask_storeu_epi32(p, m, _mm512_or_si512(bf16_lanes(a), _mm512_slli_epi32(bf16_lanes(b), 16)));
+        }
+        if (out->rowSums) {
+            out->rowSums[(long)y * cout + oc] += _mm512_reduce_add_ps(a);
+            if (odd) out->rowSums[(long)y * cout + oc + 1] += _mm512_reduce_add_ps(b);
+        }
+    }
+}
+
+/* One output row, 32 pixels x 32 output channels at a time: tiles 0-3 accumulate 2 x 2 blocks of
+ * 16 channels x 16 pixels, 4-5 hold weights, 6-7 input. */
+AMX static void row_2x2(const uint32_t *input, int kblocks, int kp, int width, int paddedWidth, long planeStride,
+                        const uint16_t *weights, int taps, int cout, int height, int y,
+                        const struct denoise_amx_output *out) {
+    float acc[4][16][16];
+    long bstride = planeStride * 4;
+    for (int x0 = 0; x0 < width; x0 += 32) {
+        int two_x = width - x0 > 16;
+        for (int ocb = 0; ocb < blocks16(cout); ocb += 2) {
+            int two_o = blocks16(cout) - ocb > 1;
+            _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+            for (int t = 0; t < taps; t++) {
+                /* A 1x1 kernel's one tap reads the centre of the zero frame. */
+                int ky = taps == 1 ? 1 : t / 3, kx = taps == 1 ? 1 : t % 3;
+                const uint32_t *src = input + (long)(y + ky) * paddedWidth + x0 + kx;
+                for (int kb = 0; kb < kblocks; kb++) {
+                    const uint32_t *b = src + (long)kb * kp * planeStride;
+                    const uint16_t *a = weights + (((long)ocb * taps + t) * kblocks + kb) * 512;
+                    _tile_loadd(6, b, bstride);
+                    _tile_loadd(4, a, 64);
+                    _tile_dpbf16ps(0, 4, 6);
+                    if (two_x) { _tile_loadd(7, b + 16, bstride); _tile_dpbf16ps(1, 4, 7); }
+                    if (two_o) {
+                        _tile_loadd(5, a + (long)taps * kblocks * 512, 64);
+                        _tile_dpbf16ps(2, 5, 6);
+                        if (two_x) _tile_dpbf16ps(3, 5, 7);
+                    }
+                }
+            }
+            _tile_stored(0, acc[0], 64); _tile_stored(1, acc[1], 64);
+            _tile_stored(2, acc[2], 64); _tile_stored(3, acc[3], 64);
+            for (int i = 0; i <= two_o; i++)
+                for (int j = 0; j <= two_x; j++)
+                    store_block(acc[2 * i + j], (ocb + i) * 16, cout, y, x0 + 16 * j, width - x0 - 16 * j,
+                                height, width, paddedWidth, planeStride, out);
+        }
+    }
+}
+
+/* One output row of at most 16 channels, 64 pixels at a time: four accumulators (tiles 0-3) keep
+ * the tile unit busy where 2 x 2 blocks would leave half of them empty; 4 holds the weights,
+ * 5-7 input (5 twice). */
+AMX static void row_1x4(const uint32_t *input, int kblocks, int kp, int width, int paddedWidth, long planeStride,
+                        const uint16_t *weights, int taps, int cout, int height, int y,
+                        const struct denoise_amx_output *out) {
+    float acc[4][16][16];
+    long bstride = planeStride * 4;
+    for (int x0 = 0; x0 < width; x0 += 64) {
+        int n = blocks16(width - x0 < 64 ? width - x0 : 64);
+        _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+        for (int t = 0; t < taps; t++) {
+            int ky = taps == 1 ? 1 : t / 3, kx = taps == 1 ? 1 : t % 3;
+            const uint32_t *src = input + (long)(y + ky) * paddedWidth + x0 + kx;
+            for (int kb = 0; kb < kblocks; kb++) {
+                const uint32_t *b = src + (long)kb * kp * planeStride;
+                _tile_loadd(4, weights + ((long)t * kblocks + kb) * 512, 64);
+                _tile_loadd(5, b, bstride);
+                _tile_dpbf16ps(0, 4, 5);
+                if (n > 1) { _tile_loadd(6, b + 16, bstride); _tile_dpbf16ps(1, 4, 6); }
+                if (n > 2) { _tile_loadd(7, b + 32, bstride); _tile_dpbf16ps(2, 4, 7); }
+                if (n > 3) { _tile_loadd(5, b + 48, bstride); _tile_dpbf16ps(3, 4, 5); }
+            }
+        }
+        _tile_stored(0, acc[0], 64); _tile_stored(1, acc[1], 64);
+        _tile_stored(2, acc[2], 64); _tile_stored(3, acc[3], 64);
+        for (int j = 0; j < n; j++)
+            store_block(acc[j], 0, cout, y, x0 + 16 * j, width - x0 - 16 * j, height, width, paddedWidth,
+                        planeStride, out);
+    }
+}
+
 AMX void denoise_amx_conv_rows(const uint32_t *input, int cin, int width, int paddedWidth, long planeStride,
-                               const uint16_t *weights, int kernel, int cout, float *output, const float *residual,
-                               int height, int rowBegin, int rowEnd, float preluSlope) {
+                               const uint16_t *weights, int kernel, int cout, int height, int rowBegin, int rowEnd,
+                               const struct denoise_amx_output *out) {
+    int kblocks = kblocks_of(cin), kp = block_pairs(cin), narrow = cout <= 16;
     struct tile_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.palette = 1;
-    int kblocks = kblocks_of(cin), kp = block_pairs(cin), ocBlocks = blocks16(cout), taps = kernel * kernel;
     for (int i = 0; i < 8; i++) { cfg.rows[i] = 16; cfg.colsb[i] = 64; }
-    cfg.colsb[4] = cfg.colsb[5] = (uint16_t)(4 * kp);  /* weights: 16 channels x kp pairs */
-    cfg.rows[6] = cfg.rows[7] = (uint8_t)kp;           /* input: kp pairs x 16 pixels */
+    /* weights: 16 channels x kp pairs; input: kp pairs x 16 pixels */
+    for (int i = 4; i < 8; i++) {
+        int weight = narrow ? i == 4 : i < 6;
+        if (weight) cfg.colsb[i] = (uint16_t)(4 * kp); else cfg.rows[i] = (uint8_t)kp;
+    }
     _tile_loadconfig(&cfg);
-    long plane = (long)height * width, bstride = planeStride * 4;
-    float acc[4][16][16];
     for (int y = rowBegin; y < rowEnd; y++) {
-        for (int x0 = 0; x0 < width; x0 += 32) {
-            int two_x = width - x0 > 16;
-            for (int ocb = 0; ocb < ocBlocks; ocb += 2) {
-                int two_o = ocBlocks - ocb > 1;
-                _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
-                for (int t = 0; t < taps; t++) {
-                    /* A 1x1 kernel's one tap reads the centre of the zero frame. */
-                    int ky = taps == 1 ? 1 : t / 3, kx = taps == 1 ? 1 : t % 3;
-                    const uint32_t *src = input + (long)(y + ky) * paddedWidth + x0 + kx;
-                    for (int kb = 0; kb < kblocks; kb++) {
-                        const uint32_t *b = src + (long)kb * kp * planeStride;
-                        const uint16_t *a = weights + (((long)ocb * taps + t) * kblocks + kb) * 512;
-                        _tile_loadd(6, b, bstride);
-                        _tile_loadd(4, a, 64);
-                        _tile_dpbf16ps(0, 4, 6);
-                        if (two_x) { _tile_loadd(7, b + 16, bstride); _tile_dpbf16ps(1, 4, 7); }
-                        if (two_o) {
-                            _tile_loadd(5, a + (long)taps * kblocks * 512, 64);
-                            _tile_dpbf16ps(2, 5, 6);
-                            if (two_x) _tile_dpbf16ps(3, 5, 7);
-                        }
-                    }
-                }
-                _tile_stored(0, acc[0], 64); _tile_stored(1, acc[1], 64);
-                _tile_stored(2, acc[2], 64); _tile_stored(3, acc[3], 64);
-                for (int i = 0; i <= two_o; i++)
-                    for (int j = 0; j <= two_x; j++)
-                        for (int r = 0; r < 16; r++) {
-                            int oc = (ocb + i) * 16 + r;
-                            if (oc >= cout) break;
-                            long at = oc * plane + (long)y * width + x0 + 16 * j;
-                            finish(acc[2 * i + j][r], preluSlope, residual ? residual + at : NULL, output + at,
-                                   width - x0 - 16 * j);
-                        }
-            }
-        }
+        if (out->rowSums) memset(out->rowSums + (long)y * cout, 0, sizeof(float) * (size_t)cout);
+        (narrow ? row_1x4 : row_2x2)(input, kblocks, kp, width, paddedWidth, planeStride, weights, kernel * kernel,
+                                     cout, height, y, out);
     }
     _tile_release();
 }

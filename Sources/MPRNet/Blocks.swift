@@ -2,28 +2,24 @@ import NeuralCore
 
 /// Channel attention block: conv3x3, PReLU, conv3x3, channel attention, plus the input.
 struct CAB {
-    let conv1: ConvWeight, conv2: ConvWeight, down: ConvWeight, up: ConvWeight
-    let slope: Float
+    let weights: AttentionBlockWeights
 
     init(_ w: WeightReader, _ p: String, _ c: Int, _ reduction: Int) {
-        conv1 = w.conv(p + ".body.0", c, c, 3)
-        slope = w.slope(p + ".body.1.weight")  // the one PReLU all CABs share
-        conv2 = w.conv(p + ".body.2", c, c, 3)
-        down = w.conv(p + ".CA.conv_du.0", c / reduction, c, 1)
-        up = w.conv(p + ".CA.conv_du.2", c, c / reduction, 1)
+        weights = AttentionBlockWeights(conv1: w.conv(p + ".body.0", c, c, 3),
+                                        preluSlope: w.slope(p + ".body.1.weight"),  // the one PReLU all CABs share
+                                        conv2: w.conv(p + ".body.2", c, c, 3),
+                                        down: w.conv(p + ".CA.conv_du.0", c / reduction, c, 1),
+                                        up: w.conv(p + ".CA.conv_du.2", c, c / reduction, 1))
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor {
-        let r = Ops.conv2d(Ops.conv2d(x, conv1, preluSlope: slope), conv2)
-        return Ops.channelAttention(r, down: down, up: up, plus: x)
-    }
+    func callAsFunction(_ x: Tensor) -> Tensor { Ops.attentionBlocks(x, [weights]) }
 }
 
 func cabs(_ w: WeightReader, _ p: String, _ c: Int, _ count: Int, _ reduction: Int) -> [CAB] {
     (0..<count).map { CAB(w, "\(p).\($0)", c, reduction) }
 }
 
-func run(_ blocks: [CAB], _ x: Tensor) -> Tensor { blocks.reduce(x) { $1($0) } }
+func run(_ blocks: [CAB], _ x: Tensor) -> Tensor { Ops.attentionBlocks(x, blocks.map(\.weights)) }
 
 /// Bilinear x0.5, then a 1x1 conv adding `s` channels.
 func downSample(_ x: Tensor, _ conv: ConvWeight) -> Tensor { Ops.conv2d(Ops.downsample2(x), conv) }

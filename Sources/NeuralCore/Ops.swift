@@ -14,8 +14,8 @@ public enum Precision: String, Sendable, CaseIterable {
 
 /// The operations MPRNet needs, with PyTorch's semantics. Convolutions are direct (ConvKernels),
 /// built for baseline x86-64, AVX2 + FMA and AVX-512 and chosen for the CPU at run time, or on AMX
-/// (ConvKernelsAMX) in `Precision.bfloat16`; the other operations are plain loops. Everything large
-/// is split across `setThreads` workers.
+/// (ConvKernelsAMX, driven from AMXConvolution.swift) in `Precision.bfloat16`; the other operations
+/// are plain loops. Everything large is split across `setThreads` workers.
 public enum Ops {
     /// Worker threads for every operation.
     public static func setThreads(_ n: Int) {
@@ -63,7 +63,7 @@ public enum Ops {
         precondition(residual == nil || residual!.shape == [Cout, H, W], "conv residual has the wrong shape")
         var out = Tensor(uninitializedChannels: Cout, height: H, width: W)
         if useAMX.load(ordering: .relaxed) {
-            convAMX(x, w, preluSlope: preluSlope ?? 1, residual: residual, into: &out)
+            convAMX(PairPlanes(packing: x), w, preluSlope: preluSlope ?? 1, residual: residual, into: &out)
             return out
         }
         let padded = w.kernel == 3 ? zeroPad(x, paddedWidth: W + 2 + k.lanes) : []
@@ -88,36 +88,9 @@ public enum Ops {
         return out
     }
 
-    private static func withResidual<R>(_ r: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    static func withResidual<R>(_ r: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
         guard let r else { return body(nil) }
         return r.data.withUnsafeBufferPointer { body($0.baseAddress!) }
-    }
-
-    /// PReLU(conv(x)) + residual on AMX: the input packed into bfloat16 channel pairs, then rows
-    /// split across the threads.
-    static func convAMX(_ x: Tensor, _ w: ConvWeight, preluSlope: Float, residual: Tensor?, into out: inout Tensor) {
-        let H = x.height, W = x.width, Wp = W + 18, stride = (H + 2) * Wp
-        let planes = Int(denoise_amx_input_planes(Int32(x.channels)))
-        var packed = [UInt32](unsafeUninitializedCapacity: planes * stride) { _, n in n = planes * stride }
-        x.data.withUnsafeBufferPointer { xp in
-        packed.withUnsafeMutableBufferPointer { pp in
-            let (src, dst) = (xp.baseAddress!, pp.baseAddress!)
-            parallel(planes, work: planes * stride) { r in
-                denoise_amx_pack_input(src, Int32(x.channels), Int32(H), Int32(W), Int32(Wp), stride, dst,
-                                       Int32(r.lowerBound), Int32(r.upperBound))
-            }
-        }}
-        w.amx.withUnsafeBufferPointer { wp in
-        packed.withUnsafeBufferPointer { pp in
-        out.data.withUnsafeMutableBufferPointer { op in
-        withResidual(residual) { rp in
-            let (a, b, o) = (wp.baseAddress!, pp.baseAddress!, op.baseAddress!)
-            parallel(H, work: x.channels * w.outChannels * H * W / 8) { rows in
-                denoise_amx_conv_rows(b, Int32(x.channels), Int32(W), Int32(Wp), stride, a, Int32(w.kernel),
-                                      Int32(w.outChannels), o, rp, Int32(H), Int32(rows.lowerBound),
-                                      Int32(rows.upperBound), preluSlope)
-            }
-        }}}}
     }
 
     /// The convolution kernels for this CPU: AVX-512, else AVX2 + FMA, else baseline x86-64.
@@ -186,8 +159,7 @@ public enum Ops {
                 }
             }
         }
-        let hidden = matvec(down, mean).map { max($0, 0) }
-        let scale = matvec(up, hidden).map(sigmoid)
+        let scale = attentionScale(mean: mean, down: down, up: up)
         var out = Tensor(uninitializedChannels: x.channels, height: x.height, width: x.width)
         x.data.withUnsafeBufferPointer { xp in
         out.data.withUnsafeMutableBufferPointer { op in
@@ -205,6 +177,11 @@ public enum Ops {
             }
         }}}
         return out
+    }
+
+    /// Each channel's attention weight: sigmoid(up(relu(down(mean)))).
+    static func attentionScale(mean: [Float], down: ConvWeight, up: ConvWeight) -> [Float] {
+        matvec(up, matvec(down, mean).map { max($0, 0) }).map(sigmoid)
     }
 
     /// The sum of `n` floats, in 16 interleaved partial sums (vectorizable; close to PyTorch's

@@ -128,11 +128,50 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
                 for (slope, res) in [(Float(1), nil), (0.25, residual)] as [(Float, Tensor?)] {
                     let want = directConv(xr, wr, slope: slope == 1 ? nil : slope, residual: res)
                     var got = Tensor(channels: cout, height: H, width: W)
-                    Ops.convAMX(x, w, preluSlope: slope, residual: res, into: &got)
+                    Ops.convAMX(PairPlanes(packing: x), w, preluSlope: slope, residual: res, into: &got)
                     #expect(relativeL2(got, want) < 1e-5, "\(shape) \(k)x\(k): relative L2 \(relativeL2(got, want))")
                 }
             }
         }
+    }
+
+    /// The fused convolutions of a channel attention block on AMX (hidden layer stored straight as
+    /// bfloat16 pairs, channel means from the stores) equal the two convolutions run one by one,
+    /// bit for bit: the same roundings in the same order. An odd channel count leaves a half pair.
+    @Test(.enabled(if: Ops.amxAvailable), arguments: [(37, 45, 19), (8, 300, 16)])
+    func fusedAttentionBlockConvsMatchSeparateOnes(shape: (Int, Int, Int)) {
+        Ops.setThreads(2)
+        let (H, W, C) = shape
+        let x = Tensor(channels: C, height: H, width: W, data: (0..<C * H * W).map { sin(Float($0) * 0.37) * 2 })
+        func weight(_ f: Float) -> ConvWeight {
+            ConvWeight(outChannels: C, inChannels: C, kernel: 3, data: (0..<C * C * 9).map { cos(Float($0) * f) * 0.2 })
+        }
+        let (conv1, conv2) = (weight(0.71), weight(0.53))
+        var hidden = Tensor(channels: C, height: H, width: W), want = hidden
+        Ops.convAMX(PairPlanes(packing: x), conv1, preluSlope: 0.25, residual: nil, into: &hidden)
+        Ops.convAMX(PairPlanes(packing: hidden), conv2, preluSlope: 1, residual: nil, into: &want)
+        let (got, mean) = Ops.attentionBlockConvsAMX(PairPlanes(packing: x), conv1, 0.25, conv2)
+        #expect(got == want)
+        for c in 0..<C {
+            let exact = want.data[c * H * W ..< (c + 1) * H * W].reduce(0.0) { $0 + Double($1) } / Double(H * W)
+            #expect(abs(Double(mean[c]) - exact) < 1e-5 * max(1, abs(exact)), "channel \(c): mean \(mean[c]), want \(exact)")
+        }
+    }
+
+    /// Channel attention's last step on AMX, x · scale + residual, and its result packed in the same
+    /// pass: the packed planes equal packing the result afterwards, frame and all.
+    @Test(.enabled(if: Ops.amxAvailable)) func scaleAddPacksItsResult() {
+        let (C, H, W) = (19, 9, 37)
+        let x = Tensor(channels: C, height: H, width: W, data: (0..<C * H * W).map { sin(Float($0) * 0.37) * 2 })
+        let residual = Tensor(channels: C, height: H, width: W, data: (0..<C * H * W).map { cos(Float($0) * 0.11) })
+        let scale = (0..<C).map { Float($0) / Float(C) }
+        let (out, pairs) = Ops.scaleAddAMX(x, scale, plus: residual, packing: true)
+        for i in out.data.indices {
+            let want = x.data[i] * scale[i / (H * W)] + residual.data[i]
+            #expect(abs(out.data[i] - want) <= 1e-6 * max(1, abs(want)))
+        }
+        #expect(pairs.data == PairPlanes(packing: out).data)
+        #expect(Ops.scaleAddAMX(x, scale, plus: residual, packing: false).0 == out)
     }
 
     /// Float to bfloat16 and back, rounding to nearest even.

@@ -27,9 +27,30 @@ size_t denoise_amx_weights_count(int cout, int cin, int kernel);
  * pairs per tap. */
 void denoise_amx_pack_weights(const float *w, int cout, int cin, int kernel, uint16_t *out);
 
-/* Rows [rowBegin, rowEnd) of output = PReLU(conv(input)) + residual (zero padding kernel/2; slope
- * 1: no PReLU; residual may be NULL), `cout` float planes of height x width. Needs
+/* Channels of pairs [pairBegin, pairEnd) of out = x * scale[c] + residual (float planes of height x
+ * width), and the same values as bfloat16 pair planes in the input layout when pairs is non-NULL
+ * (its frame already zero, denoise_amx_clear_frame): channel attention's last step, feeding the next
+ * convolution. */
+void denoise_amx_scale_add(const float *x, const float *scale, const float *residual, int channels, int height,
+                           int width, float *out, uint32_t *pairs, int paddedWidth, long planeStride, int pairBegin,
+                           int pairEnd);
+
+/* Zeroes what the kernels read around the image in bfloat16 pair planes laid out as above: the frame
+ * and the planes past `channels`. A convolution writing pairs (below) fills only the image. */
+void denoise_amx_clear_frame(uint32_t *planes, int channels, int height, int width, int paddedWidth, long planeStride);
+
+/* Where a convolution's values v = PReLU(conv(input)) (+ residual) go. */
+struct denoise_amx_output {
+    float *planes;          /* cout float planes of height x width, or NULL */
+    const float *residual;  /* added to v, same layout as planes, or NULL */
+    uint32_t *pairs;        /* or NULL: v as bfloat16 pair planes in the input layout (the call's paddedWidth
+                               and planeStride), ready to be the next convolution's input */
+    float *rowSums;         /* or NULL: rowSums[y * cout + c] = the sum of v over row y of channel c */
+    float preluSlope;       /* 1: no PReLU */
+};
+
+/* Rows [rowBegin, rowEnd) of conv(input) (zero padding kernel/2) into `out`. Needs
  * denoise_amx_available(). */
 void denoise_amx_conv_rows(const uint32_t *input, int cin, int width, int paddedWidth, long planeStride,
-                           const uint16_t *weights, int kernel, int cout, float *output, const float *residual,
-                           int height, int rowBegin, int rowEnd, float preluSlope);
+                           const uint16_t *weights, int kernel, int cout, int height, int rowBegin, int rowEnd,
+                           const struct denoise_amx_output *out);

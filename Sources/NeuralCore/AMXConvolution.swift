@@ -1,0 +1,117 @@
+import ConvKernelsAMX
+
+/// Channel pairs as bfloat16 in a zero frame: the input layout of the AMX kernels (conv_amx.h).
+struct PairPlanes {
+    let channels: Int, height: Int, width: Int
+    var data: [UInt32]
+
+    var paddedWidth: Int { width + 18 }
+    var planeStride: Int { (height + 2) * paddedWidth }
+
+    /// Planes whose image the caller writes; the frame is zero.
+    init(framedChannels channels: Int, height: Int, width: Int) {
+        (self.channels, self.height, self.width) = (channels, height, width)
+        let count = Int(denoise_amx_input_planes(Int32(channels))) * (height + 2) * (width + 18)
+        data = [UInt32](unsafeUninitializedCapacity: count) { _, n in n = count }
+        let (Wp, stride) = (paddedWidth, planeStride)
+        data.withUnsafeMutableBufferPointer { p in
+            denoise_amx_clear_frame(p.baseAddress!, Int32(channels), Int32(height), Int32(width), Int32(Wp), stride)
+        }
+    }
+
+    /// No planes: where a result need not be packed.
+    init(empty channels: Int, height: Int, width: Int) {
+        (self.channels, self.height, self.width, data) = (channels, height, width, [])
+    }
+
+    /// `x` rounded to bfloat16 and packed, the planes split across the threads.
+    init(packing x: Tensor) {
+        (channels, height, width) = (x.channels, x.height, x.width)
+        let planes = Int(denoise_amx_input_planes(Int32(x.channels)))
+        let (H, W, Wp, stride) = (height, width, width + 18, (height + 2) * (width + 18))
+        data = [UInt32](unsafeUninitializedCapacity: planes * stride) { _, n in n = planes * stride }
+        x.data.withUnsafeBufferPointer { xp in
+        data.withUnsafeMutableBufferPointer { pp in
+            let (src, dst) = (xp.baseAddress!, pp.baseAddress!)
+            Ops.parallel(planes, work: planes * stride) { r in
+                denoise_amx_pack_input(src, Int32(x.channels), Int32(H), Int32(W), Int32(Wp), stride, dst,
+                                       Int32(r.lowerBound), Int32(r.upperBound))
+            }
+        }}
+    }
+}
+
+extension Ops {
+    /// Rows of conv(x) on AMX split across the threads, stored as `out` says (its pointers must
+    /// stay valid for the call).
+    static func convRowsAMX(_ x: PairPlanes, _ w: ConvWeight, _ out: denoise_amx_output) {
+        precondition(x.channels == w.inChannels, "conv input has \(x.channels) channels, weight expects \(w.inChannels)")
+        let (H, W, Wp, stride) = (x.height, x.width, x.paddedWidth, x.planeStride)
+        x.data.withUnsafeBufferPointer { xp in
+        w.amx.withUnsafeBufferPointer { wp in
+            let (a, b) = (wp.baseAddress!, xp.baseAddress!)
+            parallel(H, work: x.channels * w.outChannels * H * W / 8) { rows in
+                withUnsafePointer(to: out) { o in
+                    denoise_amx_conv_rows(b, Int32(x.channels), Int32(W), Int32(Wp), stride, a, Int32(w.kernel),
+                                          Int32(w.outChannels), Int32(H), Int32(rows.lowerBound),
+                                          Int32(rows.upperBound), o)
+                }
+            }
+        }}
+    }
+
+    /// PReLU(conv(x)) + residual on AMX into float planes.
+    static func convAMX(_ x: PairPlanes, _ w: ConvWeight, preluSlope: Float, residual: Tensor?, into out: inout Tensor) {
+        out.data.withUnsafeMutableBufferPointer { op in
+            withResidual(residual) { rp in
+                convRowsAMX(x, w, denoise_amx_output(planes: op.baseAddress!, residual: rp, pairs: nil, rowSums: nil,
+                                                     preluSlope: preluSlope))
+            }
+        }
+    }
+
+    /// The two convolutions of a channel attention block: conv2(PReLU(conv1(x))), the hidden layer
+    /// written straight into bfloat16 pairs, and each output channel's mean.
+    static func attentionBlockConvsAMX(_ x: PairPlanes, _ conv1: ConvWeight, _ slope: Float,
+                                       _ conv2: ConvWeight) -> (Tensor, mean: [Float]) {
+        let (H, W, C) = (x.height, x.width, conv2.outChannels)
+        var hidden = PairPlanes(framedChannels: conv1.outChannels, height: H, width: W)
+        hidden.data.withUnsafeMutableBufferPointer { hp in
+            convRowsAMX(x, conv1, denoise_amx_output(planes: nil, residual: nil, pairs: hp.baseAddress!, rowSums: nil,
+                                                     preluSlope: slope))
+        }
+        var r = Tensor(uninitializedChannels: C, height: H, width: W)
+        var rowSums = [Float](repeating: 0, count: H * C)
+        r.data.withUnsafeMutableBufferPointer { rp in
+            rowSums.withUnsafeMutableBufferPointer { sp in
+                convRowsAMX(hidden, conv2, denoise_amx_output(planes: rp.baseAddress!, residual: nil, pairs: nil,
+                                                              rowSums: sp.baseAddress!, preluSlope: 1))
+            }
+        }
+        let mean = (0..<C).map { c in
+            Float((0..<H).reduce(0.0) { $0 + Double(rowSums[$1 * C + c]) } / Double(H * W))
+        }
+        return (r, mean)
+    }
+
+    /// x · scale[c] + residual per channel, and the result packed for the next convolution when
+    /// `packing` (else empty planes).
+    static func scaleAddAMX(_ x: Tensor, _ scale: [Float], plus residual: Tensor, packing: Bool) -> (Tensor, PairPlanes) {
+        precondition(residual.shape == x.shape && scale.count == x.channels)
+        let (C, H, W) = (x.channels, x.height, x.width)
+        var out = Tensor(uninitializedChannels: C, height: H, width: W)
+        var pairs = packing ? PairPlanes(framedChannels: C, height: H, width: W) : PairPlanes(empty: C, height: H, width: W)
+        let (Wp, stride) = (pairs.paddedWidth, pairs.planeStride)
+        x.data.withUnsafeBufferPointer { xp in
+        residual.data.withUnsafeBufferPointer { rp in
+        out.data.withUnsafeMutableBufferPointer { op in
+        pairs.data.withUnsafeMutableBufferPointer { pp in
+            let (src, res, dst, packed) = (xp.baseAddress!, rp.baseAddress!, op.baseAddress!, packing ? pp.baseAddress : nil)
+            parallel((C + 1) / 2, work: 3 * C * H * W) { r in
+                denoise_amx_scale_add(src, scale, res, Int32(C), Int32(H), Int32(W), dst, packed, Int32(Wp), stride,
+                                      Int32(r.lowerBound), Int32(r.upperBound))
+            }
+        }}}}
+        return (out, pairs)
+    }
+}
