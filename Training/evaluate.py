@@ -29,8 +29,11 @@ def mprnet_denoiser(model, device="cpu"):
 
 
 def cbm3d_denoiser(x, sigma):
-    """CBM3D (bm3d package, default profile), told the true sigma."""
+    """CBM3D (bm3d package, default profile), told the true sigma; BM3D on one channel for gray
+    input (its colour transform divides by the chroma range, which is zero there)."""
     import bm3d
+    if np.array_equal(x[..., 0], x[..., 1]) and np.array_equal(x[..., 0], x[..., 2]):
+        return np.repeat(np.asarray(bm3d.bm3d(x[..., 0], sigma / 255.0))[..., None], 3, axis=2)
     return bm3d.bm3d_rgb(x, sigma / 255.0)
 
 

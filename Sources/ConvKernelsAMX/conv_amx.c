@@ -38,6 +38,11 @@ AVX512 static inline __m512i bf16_lanes(__m512 v) {
     return _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(v));
 }
 
+/* 16 pixels of channels 2k (lo) and 2k + 1 (hi) as bfloat16 pairs. */
+AVX512 static inline __m512i bf16_pairs(__m512 lo, __m512 hi) {
+    return _mm512_or_si512(bf16_lanes(lo), _mm512_slli_epi32(bf16_lanes(hi), 16));
+}
+
 /* Zeroes pair plane p but for its image, or all of it when it holds no channels. */
 static void clear_plane(uint32_t *p, int hasImage, int height, int width, int paddedWidth, long planeStride) {
     if (!hasImage) {
@@ -69,9 +74,8 @@ AVX512 void denoise_amx_pack_input(const float *x, int cin, int height, int widt
             const float *ra = a + (long)y * width, *rb = b ? b + (long)y * width : NULL;
             for (int i = 0; i < width; i += 16) {
                 __mmask16 m = first_lanes(width - i);
-                __m512i lo = bf16_lanes(_mm512_maskz_loadu_ps(m, ra + i));
-                __m512i hi = rb ? _mm512_slli_epi32(bf16_lanes(_mm512_maskz_loadu_ps(m, rb + i)), 16) : _mm512_setzero_si512();
-                _mm512_mask_storeu_epi32(row + i, m, _mm512_or_si512(lo, hi));
+                __m512 hi = rb ? _mm512_maskz_loadu_ps(m, rb + i) : _mm512_setzero_ps();
+                _mm512_mask_storeu_epi32(row + i, m, bf16_pairs(_mm512_maskz_loadu_ps(m, ra + i), hi));
             }
         }
     }
@@ -97,7 +101,7 @@ AVX512 void denoise_amx_scale_add(const float *x, const float *scale, const floa
                     vb = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + b), sb, _mm512_maskz_loadu_ps(m, residual + b));
                     _mm512_mask_storeu_ps(out + b, m, vb);
                 }
-                if (row) _mm512_mask_storeu_epi32(row + i, m, _mm512_or_si512(bf16_lanes(va), _mm512_slli_epi32(bf16_lanes(vb), 16)));
+                if (row) _mm512_mask_storeu_epi32(row + i, m, bf16_pairs(va, vb));
             }
         }
     }
@@ -163,13 +167,25 @@ AVX512 static void store_block(float acc[16][16], int ocBase, int cout, int y, i
         }
         if (out->pairs) {
             uint32_t *p = out->pairs + oc / 2 * planeStride + (long)(y + 1) * paddedWidth + 1 + x0;
-            _mm512_mask_storeu_epi32(p, m, _mm512_or_si512(bf16_lanes(a), _mm512_slli_epi32(bf16_lanes(b), 16)));
+            _mm512_mask_storeu_epi32(p, m, bf16_pairs(a, b));
         }
         if (out->rowSums) {
             out->rowSums[(long)y * cout + oc] += _mm512_reduce_add_ps(a);
             if (odd) out->rowSums[(long)y * cout + oc + 1] += _mm512_reduce_add_ps(b);
         }
     }
+}
+
+/* Where tap t of a kernel (taps 1 or 9) reads for output row y, column x0: a 1x1 kernel's one tap
+ * reads the centre of the zero frame. */
+static inline const uint32_t *tap_source(const uint32_t *input, int t, int taps, int y, int x0, int paddedWidth) {
+    int ky = taps == 1 ? 1 : t / 3, kx = taps == 1 ? 1 : t % 3;
+    return input + (long)(y + ky) * paddedWidth + x0 + kx;
+}
+
+AMX static inline void store_accumulators(float acc[4][16][16]) {
+    _tile_stored(0, acc[0], 64); _tile_stored(1, acc[1], 64);
+    _tile_stored(2, acc[2], 64); _tile_stored(3, acc[3], 64);
 }
 
 /* One output row, 32 pixels x 32 output channels at a time: tiles 0-3 accumulate 2 x 2 blocks of
@@ -185,9 +201,7 @@ AMX static void row_2x2(const uint32_t *input, int kblocks, int kp, int width, i
             int two_o = blocks16(cout) - ocb > 1;
             _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
             for (int t = 0; t < taps; t++) {
-                /* A 1x1 kernel's one tap reads the centre of the zero frame. */
-                int ky = taps == 1 ? 1 : t / 3, kx = taps == 1 ? 1 : t % 3;
-                const uint32_t *src = input + (long)(y + ky) * paddedWidth + x0 + kx;
+                const uint32_t *src = tap_source(input, t, taps, y, x0, paddedWidth);
                 for (int kb = 0; kb < kblocks; kb++) {
                     const uint32_t *b = src + (long)kb * kp * planeStride;
                     const uint16_t *a = weights + (((long)ocb * taps + t) * kblocks + kb) * 512;
@@ -202,8 +216,7 @@ AMX static void row_2x2(const uint32_t *input, int kblocks, int kp, int width, i
                     }
                 }
             }
-            _tile_stored(0, acc[0], 64); _tile_stored(1, acc[1], 64);
-            _tile_stored(2, acc[2], 64); _tile_stored(3, acc[3], 64);
+            store_accumulators(acc);
             for (int i = 0; i <= two_o; i++)
                 for (int j = 0; j <= two_x; j++)
                     store_block(acc[2 * i + j], (ocb + i) * 16, cout, y, x0 + 16 * j, width - x0 - 16 * j,
@@ -224,8 +237,7 @@ AMX static void row_1x4(const uint32_t *input, int kblocks, int kp, int width, i
         int n = blocks16(width - x0 < 64 ? width - x0 : 64);
         _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
         for (int t = 0; t < taps; t++) {
-            int ky = taps == 1 ? 1 : t / 3, kx = taps == 1 ? 1 : t % 3;
-            const uint32_t *src = input + (long)(y + ky) * paddedWidth + x0 + kx;
+            const uint32_t *src = tap_source(input, t, taps, y, x0, paddedWidth);
             for (int kb = 0; kb < kblocks; kb++) {
                 const uint32_t *b = src + (long)kb * kp * planeStride;
                 _tile_loadd(4, weights + ((long)t * kblocks + kb) * 512, 64);
@@ -236,8 +248,7 @@ AMX static void row_1x4(const uint32_t *input, int kblocks, int kp, int width, i
                 if (n > 3) { _tile_loadd(5, b + 48, bstride); _tile_dpbf16ps(3, 4, 5); }
             }
         }
-        _tile_stored(0, acc[0], 64); _tile_stored(1, acc[1], 64);
-        _tile_stored(2, acc[2], 64); _tile_stored(3, acc[3], 64);
+        store_accumulators(acc);
         for (int j = 0; j < n; j++)
             store_block(acc[j], 0, cout, y, x0 + 16 * j, width - x0 - 16 * j, height, width, paddedWidth,
                         planeStride, out);
