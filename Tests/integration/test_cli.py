@@ -1,4 +1,6 @@
 """The denoise command line on real files: formats, bit depths, alpha, and errors."""
+import shutil
+
 import numpy as np
 import png  # pypng: Pillow cannot write 16-bit gray+alpha
 from PIL import Image
@@ -120,6 +122,11 @@ def test_mprnet_with_fixture_weights(cli, tmp_path):
     missing = str(tmp_path / "missing.safetensors")
     r = run([cli, "mprnet", str(src), str(tmp_path / "x.png")], env={"PATH": "/usr/bin:/bin", "DENOISE_MPRNET_MODEL": missing})
     assert r.returncode != 0 and "missing.safetensors" in r.stderr
+    lone = tmp_path / "lone" / "denoise"  # a copy of the binary with no installed model near it
+    lone.parent.mkdir()
+    shutil.copy(cli, lone)
+    r = run([str(lone), "mprnet", str(src), str(tmp_path / "x.png")], env={"PATH": "/usr/bin:/bin"})
+    assert r.returncode != 0 and "no model" in r.stderr
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(weights.read_bytes()[:5000])
     r = run([cli, "mprnet", str(src), str(tmp_path / "x.png"), "--model", str(bad)])
