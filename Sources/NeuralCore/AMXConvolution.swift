@@ -5,35 +5,39 @@ struct PairPlanes {
     let channels: Int, height: Int, width: Int
     var data: [UInt32]
 
-    var paddedWidth: Int { width + 18 }
-    var planeStride: Int { (height + 2) * paddedWidth }
+    /// Pairs per row and per plane for a height x width image: a row of zeros above and below, and
+    /// 18 columns of zeros that keep a tile's 16-pixel loads at the row end inside the frame.
+    static func strides(height: Int, width: Int) -> (paddedWidth: Int, planeStride: Int) {
+        (width + 18, (height + 2) * (width + 18))
+    }
+
+    var paddedWidth: Int { Self.strides(height: height, width: width).paddedWidth }
+    var planeStride: Int { Self.strides(height: height, width: width).planeStride }
+
+    /// Planes of undefined values, as many as the kernels read for `channels`.
+    private init(uninitializedChannels channels: Int, height: Int, width: Int) {
+        (self.channels, self.height, self.width) = (channels, height, width)
+        let count = Int(denoise_amx_input_planes(Int32(channels))) * Self.strides(height: height, width: width).planeStride
+        data = [UInt32](unsafeUninitializedCapacity: count) { _, n in n = count }
+    }
 
     /// Planes whose image the caller writes; the frame is zero.
     init(framedChannels channels: Int, height: Int, width: Int) {
-        (self.channels, self.height, self.width) = (channels, height, width)
-        let count = Int(denoise_amx_input_planes(Int32(channels))) * (height + 2) * (width + 18)
-        data = [UInt32](unsafeUninitializedCapacity: count) { _, n in n = count }
+        self.init(uninitializedChannels: channels, height: height, width: width)
         let (Wp, stride) = (paddedWidth, planeStride)
         data.withUnsafeMutableBufferPointer { p in
             denoise_amx_clear_frame(p.baseAddress!, Int32(channels), Int32(height), Int32(width), Int32(Wp), stride)
         }
     }
 
-    /// No planes: where a result need not be packed.
-    init(empty channels: Int, height: Int, width: Int) {
-        (self.channels, self.height, self.width, data) = (channels, height, width, [])
-    }
-
     /// `x` rounded to bfloat16 and packed, the planes split across the threads.
     init(packing x: Tensor) {
-        (channels, height, width) = (x.channels, x.height, x.width)
-        let planes = Int(denoise_amx_input_planes(Int32(x.channels)))
-        let (H, W, Wp, stride) = (height, width, width + 18, (height + 2) * (width + 18))
-        data = [UInt32](unsafeUninitializedCapacity: planes * stride) { _, n in n = planes * stride }
+        self.init(uninitializedChannels: x.channels, height: x.height, width: x.width)
+        let (H, W, Wp, stride, planes) = (height, width, paddedWidth, planeStride, data.count / planeStride)
         x.data.withUnsafeBufferPointer { xp in
         data.withUnsafeMutableBufferPointer { pp in
             let (src, dst) = (xp.baseAddress!, pp.baseAddress!)
-            Ops.parallel(planes, work: planes * stride) { r in
+            Ops.parallel(planes, work: pp.count) { r in
                 denoise_amx_pack_input(src, Int32(x.channels), Int32(H), Int32(W), Int32(Wp), stride, dst,
                                        Int32(r.lowerBound), Int32(r.upperBound))
             }
@@ -95,23 +99,25 @@ extension Ops {
     }
 
     /// x · scale[c] + residual per channel, and the result packed for the next convolution when
-    /// `packing` (else empty planes).
-    static func scaleAddAMX(_ x: Tensor, _ scale: [Float], plus residual: Tensor, packing: Bool) -> (Tensor, PairPlanes) {
+    /// `packing`.
+    static func scaleAddAMX(_ x: Tensor, _ scale: [Float], plus residual: Tensor, packing: Bool) -> (Tensor, PairPlanes?) {
         precondition(residual.shape == x.shape && scale.count == x.channels)
         let (C, H, W) = (x.channels, x.height, x.width)
         var out = Tensor(uninitializedChannels: C, height: H, width: W)
-        var pairs = packing ? PairPlanes(framedChannels: C, height: H, width: W) : PairPlanes(empty: C, height: H, width: W)
-        let (Wp, stride) = (pairs.paddedWidth, pairs.planeStride)
+        var pairs = packing ? PairPlanes(framedChannels: C, height: H, width: W) : nil
+        let (Wp, stride) = PairPlanes.strides(height: H, width: W)
         x.data.withUnsafeBufferPointer { xp in
         residual.data.withUnsafeBufferPointer { rp in
         out.data.withUnsafeMutableBufferPointer { op in
-        pairs.data.withUnsafeMutableBufferPointer { pp in
-            let (src, res, dst, packed) = (xp.baseAddress!, rp.baseAddress!, op.baseAddress!, packing ? pp.baseAddress : nil)
-            parallel((C + 1) / 2, work: 3 * C * H * W) { r in
-                denoise_amx_scale_add(src, scale, res, Int32(C), Int32(H), Int32(W), dst, packed, Int32(Wp), stride,
-                                      Int32(r.lowerBound), Int32(r.upperBound))
+            let (src, res, dst) = (xp.baseAddress!, rp.baseAddress!, op.baseAddress!)
+            func run(_ packed: UnsafeMutablePointer<UInt32>?) {
+                parallel((C + 1) / 2, work: 3 * C * H * W) { r in
+                    denoise_amx_scale_add(src, scale, res, Int32(C), Int32(H), Int32(W), dst, packed, Int32(Wp), stride,
+                                          Int32(r.lowerBound), Int32(r.upperBound))
+                }
             }
-        }}}}
+            if pairs == nil { run(nil) } else { pairs!.data.withUnsafeMutableBufferPointer { run($0.baseAddress!) } }
+        }}}
         return (out, pairs)
     }
 }

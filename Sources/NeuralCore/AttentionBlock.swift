@@ -20,9 +20,9 @@ extension Ops {
                 return channelAttention(r, down: b.down, up: b.up, plus: x)
             }
         }
-        var x = x, packed = PairPlanes(packing: x)
+        var x = x, packed: PairPlanes? = PairPlanes(packing: x)
         for (i, b) in blocks.enumerated() {
-            let (r, mean) = attentionBlockConvsAMX(packed, b.conv1, b.preluSlope, b.conv2)
+            let (r, mean) = attentionBlockConvsAMX(packed!, b.conv1, b.preluSlope, b.conv2)
             (x, packed) = scaleAddAMX(r, attentionScale(mean: mean, down: b.down, up: b.up), plus: x,
                                       packing: i + 1 < blocks.count)
         }
