@@ -24,9 +24,11 @@ func run(_ blocks: [CAB], _ x: Tensor) -> Tensor { Ops.attentionBlocks(x, blocks
 /// Bilinear x0.5, then a 1x1 conv adding `s` channels.
 func downSample(_ x: Tensor, _ conv: ConvWeight) -> Tensor { Ops.conv2d(Ops.downsample2(x), conv) }
 
-/// Bilinear x2, then a 1x1 conv removing `s` channels (plus `skip`: SkipUpSample).
-func upSample(_ x: Tensor, _ conv: ConvWeight, plus skip: Tensor? = nil) -> Tensor {
-    Ops.conv2d(Ops.upsample2(x), conv, plus: skip)
+/// SkipUpSample: bilinear x2, a 1x1 conv removing `s` channels, plus `skip`. Both are linear and
+/// act on different axes, so they commute: the conv runs first, on a quarter of the pixels, and
+/// the upsampling then moves fewer channels.
+func upSample(_ x: Tensor, _ conv: ConvWeight, plus skip: Tensor) -> Tensor {
+    Ops.upsample2(Ops.conv2d(x, conv), plus: skip)
 }
 
 struct Encoder {
@@ -98,7 +100,7 @@ struct SAM {
         let img = Ops.conv2d(x, conv2, plus: image)
         var attention = Ops.conv2d(img, conv3)
         Ops.sigmoid(&attention)
-        return (Ops.add(Ops.mul(Ops.conv2d(x, conv1), attention), x), img, attention)
+        return (Ops.multiplyAdd(Ops.conv2d(x, conv1), attention, plus: x), img, attention)
     }
 }
 
@@ -112,33 +114,39 @@ struct ORB {
         tail = w.conv("\(p).body.\(cfg.numCab)", c, c, 3)
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor { Ops.conv2d(run(blocks, x), tail, plus: x) }
+    /// tail(CABs(x)) + `residual`, which holds the block's skip connection x.
+    func callAsFunction(_ x: Tensor, plus residual: Tensor) -> Tensor { Ops.conv2d(run(blocks, x), tail, plus: residual) }
 }
 
 struct ORSNet {
     let orbs: [ORB]
-    let upEnc1: ConvWeight, upDec1: ConvWeight
-    let upEnc2: [ConvWeight], upDec2: [ConvWeight]
-    let convEnc: [ConvWeight], convDec: [ConvWeight]
+    /// Per level, the encoder's and the decoder's features to ORSNet's channels. Levels 1 and 2
+    /// are UpSample (bilinear x2, 1x1 conv), once or twice, then conv_enc/conv_dec (1x1): the 1x1
+    /// convs compose into one and, being linear per pixel, commute with the upsampling, so they run
+    /// at the features' own resolution and only the sum is brought up to full size.
+    let fromEnc: [ConvWeight], fromDec: [ConvWeight]
 
     init(_ w: WeightReader, _ p: String, _ cfg: MPRNetConfig) {
         let n = cfg.nFeat, s = cfg.scaleUnetFeats, c = n + cfg.scaleOrsnetFeats
         orbs = (1...3).map { ORB(w, "\(p).orb\($0)", c, cfg) }
-        upEnc1 = w.conv(p + ".up_enc1.up.1", n, n + s, 1)
-        upDec1 = w.conv(p + ".up_dec1.up.1", n, n + s, 1)
-        upEnc2 = [w.conv(p + ".up_enc2.0.up.1", n + s, n + 2 * s, 1), w.conv(p + ".up_enc2.1.up.1", n, n + s, 1)]
-        upDec2 = [w.conv(p + ".up_dec2.0.up.1", n + s, n + 2 * s, 1), w.conv(p + ".up_dec2.1.up.1", n, n + s, 1)]
-        convEnc = (1...3).map { w.conv("\(p).conv_enc\($0)", c, n, 1) }
-        convDec = (1...3).map { w.conv("\(p).conv_dec\($0)", c, n, 1) }
+        func lateral(_ side: String) -> [ConvWeight] {
+            let up1 = w.conv("\(p).up_\(side)1.up.1", n, n + s, 1)
+            let up2 = [w.conv("\(p).up_\(side)2.0.up.1", n + s, n + 2 * s, 1), w.conv("\(p).up_\(side)2.1.up.1", n, n + s, 1)]
+            let conv = (1...3).map { w.conv("\(p).conv_\(side)\($0)", c, n, 1) }
+            return [conv[0], conv[1].after(up1), conv[2].after(up2[1]).after(up2[0])]
+        }
+        fromEnc = lateral("enc")
+        fromDec = lateral("dec")
     }
 
     func callAsFunction(_ input: Tensor, enc: [Tensor], dec: [Tensor]) -> Tensor {
-        // Encoder/decoder features of each level, brought up to full resolution and n channels.
-        let encUp = [enc[0], upSample(enc[1], upEnc1), upSample(upSample(enc[2], upEnc2[0]), upEnc2[1])]
-        let decUp = [dec[0], upSample(dec[1], upDec1), upSample(upSample(dec[2], upDec2[0]), upDec2[1])]
         var x = input
         for i in 0..<3 {
-            x = Ops.conv2d(decUp[i], convDec[i], plus: Ops.conv2d(encUp[i], convEnc[i], plus: orbs[i](x)))
+            // x ← ORB(x) + conv_enc(up(enc)) + conv_dec(up(dec)), the last two summed at level i's size.
+            let lateral = Ops.conv2d(dec[i], fromDec[i], plus: Ops.conv2d(enc[i], fromEnc[i], plus: i == 0 ? x : nil))
+            let residual = i == 0 ? lateral
+                : (1...i).reduce(lateral) { t, k in Ops.upsample2(t, plus: k == i ? x : nil) }
+            x = orbs[i](x, plus: residual)
         }
         return x
     }

@@ -63,8 +63,8 @@ public struct MPRNet: Sendable {
         let (samBottom, img1Bottom, att1Bottom) = sam12(res1Bottom[0], bottom)
 
         // Stage 2: the two halves.
-        let x2Top = Ops.conv2d(Ops.concatChannels(shallowFeatures(1, top), samTop), concat12)
-        let x2Bottom = Ops.conv2d(Ops.concatChannels(shallowFeatures(1, bottom), samBottom), concat12)
+        let x2Top = Ops.conv2d(concatenating: [shallowFeatures(1, top), samTop], concat12)
+        let x2Bottom = Ops.conv2d(concatenating: [shallowFeatures(1, bottom), samBottom], concat12)
         let feat2Top = encoder2(x2Top, enc: feat1Top, dec: res1Top)
         let feat2Bottom = encoder2(x2Bottom, enc: feat1Bottom, dec: res1Bottom)
         let feat2 = (0..<3).map { Ops.concatHeight(feat2Top[$0], feat2Bottom[$0]) }
@@ -72,7 +72,7 @@ public struct MPRNet: Sendable {
         let (sam3, img2, att2) = sam23(res2[0], x)
 
         // Stage 3: full resolution.
-        let x3 = Ops.conv2d(Ops.concatChannels(shallowFeatures(2, x), sam3), concat23)
+        let x3 = Ops.conv2d(concatenating: [shallowFeatures(2, x), sam3], concat23)
         let out = Ops.conv2d(orsnet(x3, enc: feat2, dec: res2), tail, plus: x)
         return Outputs(stage1: Ops.concatHeight(img1Top, img1Bottom), stage2: img2, stage3: out,
                        attention1: Ops.concatHeight(att1Top, att1Bottom), attention2: att2)

@@ -31,17 +31,31 @@ struct PairPlanes {
     }
 
     /// `x` rounded to bfloat16 and packed, the planes split across the threads.
-    init(packing x: Tensor) {
-        self.init(uninitializedChannels: x.channels, height: x.height, width: x.width)
-        let (H, W, Wp, stride, planes) = (height, width, paddedWidth, planeStride, data.count / planeStride)
-        x.data.withUnsafeBufferPointer { xp in
+    init(packing x: Tensor) { self.init(packing: [x]) }
+
+    /// The channels of `parts` one after another (torch.cat along channels), rounded to bfloat16
+    /// and packed; every part but the last has an even channel count, so each pair plane comes
+    /// from one part.
+    init(packing parts: [Tensor]) {
+        let (C, H, W) = (parts.reduce(0) { $0 + $1.channels }, parts[0].height, parts[0].width)
+        precondition(parts.allSatisfy { $0.height == H && $0.width == W }, "packed parts differ in size")
+        precondition(parts.dropLast().allSatisfy { $0.channels % 2 == 0 }, "packed parts but the last need even channels")
+        self.init(uninitializedChannels: C, height: H, width: W)
+        let (Wp, stride, planes) = (paddedWidth, planeStride, data.count / planeStride)
         data.withUnsafeMutableBufferPointer { pp in
-            let (src, dst) = (xp.baseAddress!, pp.baseAddress!)
-            Ops.parallel(planes, work: pp.count) { r in
-                denoise_amx_pack_input(src, Int32(x.channels), Int32(H), Int32(W), Int32(Wp), stride, dst,
-                                       Int32(r.lowerBound), Int32(r.upperBound))
+            var first = 0  // the part's first pair plane
+            for (i, x) in parts.enumerated() {
+                let count = i == parts.count - 1 ? planes - first : x.channels / 2  // the last clears the rest
+                x.data.withUnsafeBufferPointer { xp in
+                    let (src, dst) = (xp.baseAddress!, pp.baseAddress! + first * stride)
+                    Ops.parallel(count, work: count * stride) { r in
+                        denoise_amx_pack_input(src, Int32(x.channels), Int32(H), Int32(W), Int32(Wp), stride, dst,
+                                               Int32(r.lowerBound), Int32(r.upperBound))
+                    }
+                }
+                first += x.channels / 2
             }
-        }}
+        }
     }
 }
 

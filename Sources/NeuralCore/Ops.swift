@@ -54,6 +54,19 @@ public enum Ops {
         conv2d(x, w, preluSlope: preluSlope, plus: residual, kernels: kernels)
     }
 
+    /// conv2d of the channels of `parts` one after another (torch.cat along channels), without
+    /// the concatenated copy where the kernels can read the parts as they are.
+    public static func conv2d(concatenating parts: [Tensor], _ w: ConvWeight) -> Tensor {
+        guard useAMX.load(ordering: .relaxed), parts.dropLast().allSatisfy({ $0.channels % 2 == 0 }) else {
+            return conv2d(parts.dropFirst().reduce(parts[0], concatChannels), w)
+        }
+        precondition(parts.reduce(0) { $0 + $1.channels } == w.inChannels, "conv input channels differ from the weight's")
+        precondition(w.kernel == 1 || w.kernel == 3, "only 1x1 and 3x3 convolutions are implemented")
+        var out = Tensor(uninitializedChannels: w.outChannels, height: parts[0].height, width: parts[0].width)
+        convAMX(PairPlanes(packing: parts), w, preluSlope: 1, residual: nil, into: &out)
+        return out
+    }
+
     /// `conv2d` with the kernels of a given build (the tests run every build the CPU can).
     static func conv2d(_ x: Tensor, _ w: ConvWeight, preluSlope: Float?, plus residual: Tensor?, kernels k: ConvKernelSet) -> Tensor {
         precondition(x.channels == w.inChannels, "conv input has \(x.channels) channels, weight expects \(w.inChannels)")
@@ -133,16 +146,49 @@ public enum Ops {
 
     public static func sigmoid(_ v: Float) -> Float { 1 / (1 + expf(-v)) }
 
+    /// 1 / (1 + e^−v) for every value, 16 at a time (`exp`), the tensor split across the threads.
     public static func sigmoid(_ x: inout Tensor) {
-        map(&x) { sigmoid($0) }
+        x.data.withUnsafeMutableBufferPointer { p in
+            let b = UnsafeMutableRawPointer(p.baseAddress!), n = p.count
+            parallel(n, work: 4 * n, align: 16) { r in
+                var i = r.lowerBound
+                while i < r.upperBound {
+                    var v = SIMD16<Float>(repeating: 0)
+                    let count = min(16, r.upperBound - i)
+                    if count == 16 {
+                        v = b.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+                    } else {
+                        for k in 0..<count { v[k] = p[i + k] }
+                    }
+                    v = 1 / (1 + exp(-v))
+                    if count == 16 {
+                        b.storeBytes(of: v, toByteOffset: 4 * i, as: SIMD16<Float>.self)
+                    } else {
+                        for k in 0..<count { p[i + k] = v[k] }
+                    }
+                    i += 16
+                }
+            }
+        }
     }
 
-    /// Applies `f` to every value, the tensor split across the threads.
-    static func map(_ x: inout Tensor, _ f: (Float) -> Float) {
-        x.data.withUnsafeMutableBufferPointer { p in
-            let b = p.baseAddress!
-            parallel(p.count, work: p.count) { r in for i in r { b[i] = f(b[i]) } }
-        }
+    /// e^x in 16 lanes, within a few ulp of `expf`: x = n ln 2 + r with |r| ≤ ln 2 / 2, e^r from
+    /// Cephes' degree-6 polynomial, 2^n built in the exponent bits; x clamped to [−87.3, 88.3].
+    @inline(__always) static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
+        let (lo, hi) = (SIMD16<Float>(repeating: -87.3), SIMD16<Float>(repeating: 88.3))
+        let x = x.replacing(with: hi, where: x .> hi).replacing(with: lo, where: x .< lo)
+        // Adding 1.5 · 2^23 rounds to an integer n, which then sits in the low mantissa bits.
+        let magic = SIMD16<Float>(repeating: 12582912)
+        let shifted = x * 1.44269504 + magic, n = shifted - magic
+        let r = x - n * 0.693359375 + n * 2.12194440e-4
+        var q = SIMD16<Float>(repeating: 1.9875691500e-4)
+        q = q * r + 1.3981999507e-3
+        q = q * r + 8.3334519073e-3
+        q = q * r + 4.1665795894e-2
+        q = q * r + 1.6666665459e-1
+        q = q * r + 5.0000001201e-1
+        let bits = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- unsafeBitCast(magic, to: SIMD16<Int32>.self)
+        return (q * r * r + r + 1) * unsafeBitCast((bits &+ 127) &<< 23, to: SIMD16<Float>.self)
     }
 
     /// Channel attention: x · sigmoid(up(relu(down(mean_hw(x))))) per channel, down/up 1x1 convs,
@@ -206,22 +252,19 @@ public enum Ops {
         }
     }
 
-    /// a[i] ⊕ b[i] for every value, the tensor split across the threads.
-    static func zip(_ a: Tensor, _ b: Tensor, _ name: String, _ f: (Float, Float) -> Float) -> Tensor {
-        precondition(a.shape == b.shape, "\(name): shapes \(a.shape) and \(b.shape) differ")
+    /// a · b + c for every value in one pass (the tensors of one shape), split across the threads.
+    public static func multiplyAdd(_ a: Tensor, _ b: Tensor, plus c: Tensor) -> Tensor {
+        precondition(a.shape == b.shape && a.shape == c.shape, "multiplyAdd: shapes \(a.shape), \(b.shape), \(c.shape) differ")
         var out = Tensor(uninitializedChannels: a.channels, height: a.height, width: a.width)
         a.data.withUnsafeBufferPointer { ap in
         b.data.withUnsafeBufferPointer { bp in
+        c.data.withUnsafeBufferPointer { cp in
         out.data.withUnsafeMutableBufferPointer { op in
-            let (x, y, o) = (ap.baseAddress!, bp.baseAddress!, op.baseAddress!)
-            parallel(op.count, work: 3 * op.count) { r in for i in r { o[i] = f(x[i], y[i]) } }
-        }}}
+            let (x, y, z, o) = (ap.baseAddress!, bp.baseAddress!, cp.baseAddress!, op.baseAddress!)
+            parallel(op.count, work: 4 * op.count) { r in for i in r { o[i] = x[i] * y[i] + z[i] } }
+        }}}}
         return out
     }
-
-    public static func add(_ a: Tensor, _ b: Tensor) -> Tensor { zip(a, b, "add", +) }
-
-    public static func mul(_ a: Tensor, _ b: Tensor) -> Tensor { zip(a, b, "mul", *) }
 
     /// Copies rows of `source` into `out`: `count` rows of `width` floats; row r of source starts at
     /// `from(r)`, of out at `to(r)`. Split across the threads.
@@ -298,34 +341,43 @@ public enum Ops {
     }
 
     /// Bilinear resize by 2 with align_corners=False: output i samples the source at i/2 − 1/4,
-    /// clamped to the edge (PyTorch's rule for negative coordinates and the last pixel).
-    public static func upsample2(_ x: Tensor) -> Tensor {
+    /// clamped to the edge (PyTorch's rule for negative coordinates and the last pixel); plus
+    /// `residual` (same shape as the output) when given, in the same pass.
+    public static func upsample2(_ x: Tensor, plus residual: Tensor? = nil) -> Tensor {
         let h = x.height, w = x.width, H = 2 * h, W = 2 * w
+        precondition(residual == nil || residual!.shape == [x.channels, H, W], "upsample residual has the wrong shape")
         var out = Tensor(uninitializedChannels: x.channels, height: H, width: W)
-        func taps(_ i: Int, _ size: Int) -> (Int, Int, Float) {
-            let src = max(0, Float(i) * 0.5 - 0.25)
-            let i0 = min(Int(src), size - 1)
-            return (i0, min(i0 + 1, size - 1), src - Float(i0))
-        }
         x.data.withUnsafeBufferPointer { xp in
         out.data.withUnsafeMutableBufferPointer { op in
+        withResidual(residual) { rp in
             let (s, o) = (xp.baseAddress!, op.baseAddress!)
             parallel(x.channels * H, work: 2 * op.count) { rows in
                 // The output row blended vertically at source resolution, then horizontally, where
                 // output 2i samples i − 1/4 (weights 1/4, 3/4) and 2i + 1 samples i + 1/4 (3/4, 1/4).
-                var blend = [Float](repeating: 0, count: w)
-                for r in rows {
-                    let c = r / H, (y0, y1, fy) = taps(r % H, h)
-                    let a = s + (c * h + y0) * w, b = s + (c * h + y1) * w
-                    for i in 0..<w { blend[i] = a[i] * (1 - fy) + b[i] * fy }
-                    let dst = o + r * W
-                    dst[0] = blend[0]
-                    for i in 1..<w { dst[2 * i] = blend[i - 1] * 0.25 + blend[i] * 0.75 }
-                    for i in 0..<w - 1 { dst[2 * i + 1] = blend[i] * 0.75 + blend[i + 1] * 0.25 }
-                    dst[W - 1] = blend[w - 1]
+                var blend = [Float](repeating: 0, count: w + 2)
+                blend.withUnsafeMutableBufferPointer { bp in
+                    let b = bp.baseAddress! + 1  // b[-1] and b[w] repeat the edges
+                    for r in rows {
+                        let c = r / H, y = r % H
+                        let src = max(0, Float(y) * 0.5 - 0.25), y0 = min(Int(src), h - 1), y1 = min(y0 + 1, h - 1)
+                        let fy = src - Float(y0)
+                        let top = s + (c * h + y0) * w, bottom = s + (c * h + y1) * w
+                        for i in 0..<w { b[i] = top[i] * (1 - fy) + bottom[i] * fy }
+                        b[-1] = b[0]
+                        b[w] = b[w - 1]
+                        let dst = o + r * W
+                        for i in 0..<w {
+                            dst[2 * i] = b[i - 1] * 0.25 + b[i] * 0.75
+                            dst[2 * i + 1] = b[i] * 0.75 + b[i + 1] * 0.25
+                        }
+                        if let rp {
+                            let add = rp + r * W
+                            for i in 0..<W { dst[i] += add[i] }
+                        }
+                    }
                 }
             }
-        }}
+        }}}
         return out
     }
 

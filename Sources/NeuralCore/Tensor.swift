@@ -62,3 +62,21 @@ public struct ConvWeight: Sendable {
         }
     }
 }
+
+extension ConvWeight {
+    /// The 1x1 convolution that applies `inner` and then `self`: one matrix product (summed in
+    /// Double), for chains of bias-free 1x1 convolutions with nothing non-linear between them.
+    public func after(_ inner: ConvWeight) -> ConvWeight {
+        precondition(kernel == 1 && inner.kernel == 1 && inChannels == inner.outChannels,
+                     "only 1x1 convolutions whose channels match compose")
+        var w = [Float](repeating: 0, count: outChannels * inner.inChannels)
+        for o in 0..<outChannels {
+            for i in 0..<inner.inChannels {
+                var s = 0.0
+                for k in 0..<inChannels { s += Double(data[o * inChannels + k]) * Double(inner.data[k * inner.inChannels + i]) }
+                w[o * inner.inChannels + i] = Float(s)
+            }
+        }
+        return ConvWeight(outChannels: outChannels, inChannels: inner.inChannels, kernel: 1, data: w)
+    }
+}

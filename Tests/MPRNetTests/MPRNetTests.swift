@@ -175,6 +175,18 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
         #expect(unpacked.0 == out && unpacked.1 == nil)
     }
 
+    /// Packing parts side by side (conv2d(concatenating:)) equals packing their concatenation,
+    /// including the zero planes that pad 19 channels to the kernel's block of pairs.
+    @Test(.enabled(if: Ops.amxAvailable)) func packingPartsEqualsPackingTheirConcatenation() {
+        func random(_ c: Int, _ seed: Int) -> Tensor {
+            Tensor(channels: c, height: 5, width: 19, data: (0..<c * 95).map { Float(($0 * 7919 + seed) % 1013) / 97 - 5 })
+        }
+        let (a, b, c) = (random(8, 1), random(6, 2), random(5, 3))
+        let whole = Ops.concatChannels(Ops.concatChannels(a, b), c)
+        #expect(PairPlanes(packing: [a, b, c]).data == PairPlanes(packing: whole).data)
+        #expect(PairPlanes(packing: [a, c]).data == PairPlanes(packing: Ops.concatChannels(a, c)).data)
+    }
+
     /// Float to bfloat16 and back, rounding to nearest even.
     func bfloat16(_ v: Float) -> Float {
         let u = v.bitPattern
@@ -197,6 +209,20 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
         #expect(up.width == 4 && up.height == 2)
         #expect(up.data[0..<4] == [0, 2, 6, 8])
         #expect(up.data[4..<8] == [0, 2, 6, 8])
+        let residual = Tensor(channels: 1, height: 2, width: 4, data: [1, 1, 1, 1, -1, -1, -1, -1])
+        #expect(Ops.upsample2(Tensor(channels: 1, height: 1, width: 2, data: [0, 8]), plus: residual).data
+                == [1, 3, 7, 9, -1, 1, 5, 7])
+    }
+
+    /// What the decoder and ORSNet rely on to run their 1x1 convs before upsampling: composed 1x1
+    /// convs are one matrix product, and a 1x1 conv commutes with bilinear upsampling.
+    @Test func pointwiseConvsComposeAndCommuteWithUpsampling() {
+        let a = ConvWeight(outChannels: 2, inChannels: 3, kernel: 1, data: [1, 2, 3, -1, 0, 1])
+        let b = ConvWeight(outChannels: 3, inChannels: 1, kernel: 1, data: [1, 10, 100])
+        #expect(a.after(b).data == [321, 99])
+        let x = Tensor(channels: 3, height: 3, width: 5, data: (0..<45).map { Float(($0 * 37) % 11) - 5 })
+        let before = Ops.conv2d(Ops.upsample2(x), a), after = Ops.upsample2(Ops.conv2d(x, a))
+        #expect(relativeL2(before, after) < 1e-6)
     }
 
     @Test func channelAttentionAndActivations() {
@@ -209,6 +235,19 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
         let a = Ops.channelAttention(x, down: ConvWeight(outChannels: 1, inChannels: 1, kernel: 1, data: [2]),
                                      up: ConvWeight(outChannels: 1, inChannels: 1, kernel: 1, data: [0]))
         #expect(a.data == [0, 0, 1.5])
+    }
+
+    @Test func vectorSigmoidMatchesLibm() {
+        // −105 ... 105, not a multiple of 16; below −87 both are 0 to float precision.
+        let values = (0..<1001).map { Float($0 - 500) * 0.21 }
+        var x = Tensor(channels: 1, height: 7, width: 143, data: values)
+        Ops.sigmoid(&x)
+        for (v, got) in zip(values, x.data) {
+            let want = 1 / (1 + Glibc.exp(-Double(v)))
+            #expect(abs(Double(got) - want) <= 4e-7 * want + 1e-37, "sigmoid(\(v)) = \(got), want \(want)")
+        }
+        let a = Tensor(channels: 1, height: 1, width: 3, data: [1, 2, 3])
+        #expect(Ops.multiplyAdd(a, a, plus: Tensor(channels: 1, height: 1, width: 3, data: [-1, 0, 1])).data == [0, 4, 10])
     }
 
     @Test func reflectPadding() {
