@@ -96,10 +96,10 @@ AVX512 void denoise_amx_scale_add(const float *x, const float *scale, const floa
                 long a = at + (long)y * width + i, b = a + plane;
                 __m512 va = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + a), sa, _mm512_maskz_loadu_ps(m, residual + a));
                 __m512 vb = _mm512_setzero_ps();
-                _mm512_mask_storeu_ps(out + a, m, va);
+                if (out) _mm512_mask_storeu_ps(out + a, m, va);
                 if (odd) {
                     vb = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + b), sb, _mm512_maskz_loadu_ps(m, residual + b));
-                    _mm512_mask_storeu_ps(out + b, m, vb);
+                    if (out) _mm512_mask_storeu_ps(out + b, m, vb);
                 }
                 if (row) _mm512_mask_storeu_epi32(row + i, m, bf16_pairs(va, vb));
             }

@@ -97,10 +97,11 @@ struct SAM {
 
     /// Returns (features, image, attention): attention = sigmoid(conv3(image)), n channels.
     func callAsFunction(_ x: Tensor, _ image: Tensor) -> (Tensor, Tensor, Tensor) {
-        let img = Ops.conv2d(x, conv2, plus: image)
+        let convs = Ops.conv2d(x, [conv1, conv2], plus: [nil, image])
+        let img = convs[1]
         var attention = Ops.conv2d(img, conv3)
         Ops.sigmoid(&attention)
-        return (Ops.multiplyAdd(Ops.conv2d(x, conv1), attention, plus: x), img, attention)
+        return (Ops.multiplyAdd(convs[0], attention, plus: x), img, attention)
     }
 }
 
@@ -115,7 +116,9 @@ struct ORB {
     }
 
     /// tail(CABs(x)) + `residual`, which holds the block's skip connection x.
-    func callAsFunction(_ x: Tensor, plus residual: Tensor) -> Tensor { Ops.conv2d(run(blocks, x), tail, plus: residual) }
+    func callAsFunction(_ x: Tensor, plus residual: Tensor) -> Tensor {
+        Ops.attentionBlocks(x, blocks.map(\.weights), thenConv: tail, plus: residual)
+    }
 }
 
 struct ORSNet {

@@ -112,26 +112,29 @@ extension Ops {
         return (r, mean)
     }
 
-    /// x · scale[c] + residual per channel, and the result packed for the next convolution when
-    /// `packing`.
-    static func scaleAddAMX(_ x: Tensor, _ scale: [Float], plus residual: Tensor, packing: Bool) -> (Tensor, PairPlanes?) {
-        precondition(residual.shape == x.shape && scale.count == x.channels)
+    /// x · scale[c] + residual per channel, as floats (when `storing`) and packed for the next
+    /// convolution (when `packing`).
+    static func scaleAddAMX(_ x: Tensor, _ scale: [Float], plus residual: Tensor, packing: Bool,
+                            storing: Bool = true) -> (Tensor?, PairPlanes?) {
+        precondition(residual.shape == x.shape && scale.count == x.channels && (packing || storing))
         let (C, H, W) = (x.channels, x.height, x.width)
-        var out = Tensor(uninitializedChannels: C, height: H, width: W)
+        var out = storing ? Tensor(uninitializedChannels: C, height: H, width: W) : nil
         var pairs = packing ? PairPlanes(framedChannels: C, height: H, width: W) : nil
         let (Wp, stride) = PairPlanes.strides(height: H, width: W)
         x.data.withUnsafeBufferPointer { xp in
         residual.data.withUnsafeBufferPointer { rp in
-        out.data.withUnsafeMutableBufferPointer { op in
-            let (src, res, dst) = (xp.baseAddress!, rp.baseAddress!, op.baseAddress!)
-            func run(_ packed: UnsafeMutablePointer<UInt32>?) {
+            let (src, res) = (xp.baseAddress!, rp.baseAddress!)
+            func run(_ dst: UnsafeMutablePointer<Float>?, _ packed: UnsafeMutablePointer<UInt32>?) {
                 parallel((C + 1) / 2, work: 3 * C * H * W) { r in
                     denoise_amx_scale_add(src, scale, res, Int32(C), Int32(H), Int32(W), dst, packed, Int32(Wp), stride,
                                           Int32(r.lowerBound), Int32(r.upperBound))
                 }
             }
-            if pairs == nil { run(nil) } else { pairs!.data.withUnsafeMutableBufferPointer { run($0.baseAddress!) } }
-        }}}
+            func withPairs(_ dst: UnsafeMutablePointer<Float>?) {
+                if pairs == nil { run(dst, nil) } else { pairs!.data.withUnsafeMutableBufferPointer { run(dst, $0.baseAddress!) } }
+            }
+            if out == nil { withPairs(nil) } else { out!.data.withUnsafeMutableBufferPointer { withPairs($0.baseAddress!) } }
+        }}
         return (out, pairs)
     }
 }

@@ -14,18 +14,38 @@ extension Ops {
     /// `channelAttention`. On AMX every block's hidden layer and output go straight into bfloat16
     /// pairs for the next convolution, and the channel means come from the convolution's stores.
     public static func attentionBlocks(_ x: Tensor, _ blocks: [AttentionBlockWeights]) -> Tensor {
-        guard useAMX.load(ordering: .relaxed) else {
+        guard useAMX.load(ordering: .relaxed), !blocks.isEmpty else {
             return blocks.reduce(x) { x, b in
                 let r = conv2d(conv2d(x, b.conv1, preluSlope: b.preluSlope), b.conv2)
                 return channelAttention(r, down: b.down, up: b.up, plus: x)
             }
         }
-        var x = x, packed: PairPlanes? = PairPlanes(packing: x)
-        for (i, b) in blocks.enumerated() {
-            let (r, mean) = attentionBlockConvsAMX(packed!, b.conv1, b.preluSlope, b.conv2)
-            (x, packed) = scaleAddAMX(r, attentionScale(mean: mean, down: b.down, up: b.up), plus: x,
-                                      packing: i + 1 < blocks.count)
+        return attentionBlocksAMX(x, blocks, floatResult: true).0!
+    }
+
+    /// conv(attentionBlocks(x, blocks), w) + residual (MPRNet's ORB); on AMX the convolution reads
+    /// the last block's packed output, and the blocks' float result is never stored.
+    public static func attentionBlocks(_ x: Tensor, _ blocks: [AttentionBlockWeights], thenConv w: ConvWeight,
+                                       plus residual: Tensor) -> Tensor {
+        guard useAMX.load(ordering: .relaxed), !blocks.isEmpty else {
+            return conv2d(attentionBlocks(x, blocks), w, plus: residual)
         }
-        return x
+        var out = Tensor(uninitializedChannels: w.outChannels, height: x.height, width: x.width)
+        convAMX(attentionBlocksAMX(x, blocks, floatResult: false).1!, w, preluSlope: 1, residual: residual, into: &out)
+        return out
+    }
+
+    /// The blocks on AMX: the result as floats (when `floatResult`) and packed (when not).
+    private static func attentionBlocksAMX(_ x: Tensor, _ blocks: [AttentionBlockWeights],
+                                           floatResult: Bool) -> (Tensor?, PairPlanes?) {
+        var x = x, packed = PairPlanes(packing: x)
+        for (i, b) in blocks.enumerated() {
+            let (r, mean) = attentionBlockConvsAMX(packed, b.conv1, b.preluSlope, b.conv2)
+            let last = i + 1 == blocks.count, scale = attentionScale(mean: mean, down: b.down, up: b.up)
+            if last && floatResult { return (scaleAddAMX(r, scale, plus: x, packing: false).0, nil) }
+            let (next, pairs) = scaleAddAMX(r, scale, plus: x, packing: true, storing: !last)
+            (x, packed) = (next ?? x, pairs!)
+        }
+        return (nil, packed)
     }
 }

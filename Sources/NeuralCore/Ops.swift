@@ -67,6 +67,21 @@ public enum Ops {
         return out
     }
 
+    /// Several convolutions of one input, each plus its residual (if any); on AMX the input is
+    /// packed once for all of them.
+    public static func conv2d(_ x: Tensor, _ weights: [ConvWeight], plus residuals: [Tensor?]) -> [Tensor] {
+        precondition(weights.count == residuals.count, "one residual (or nil) per convolution")
+        guard useAMX.load(ordering: .relaxed) else { return zip(weights, residuals).map { conv2d(x, $0, plus: $1) } }
+        let packed = PairPlanes(packing: x)
+        return zip(weights, residuals).map { w, residual in
+            precondition(x.channels == w.inChannels, "conv input has \(x.channels) channels, weight expects \(w.inChannels)")
+            precondition(residual == nil || residual!.shape == [w.outChannels, x.height, x.width], "conv residual has the wrong shape")
+            var out = Tensor(uninitializedChannels: w.outChannels, height: x.height, width: x.width)
+            convAMX(packed, w, preluSlope: 1, residual: residual, into: &out)
+            return out
+        }
+    }
+
     /// `conv2d` with the kernels of a given build (the tests run every build the CPU can).
     static func conv2d(_ x: Tensor, _ w: ConvWeight, preluSlope: Float?, plus residual: Tensor?, kernels k: ConvKernelSet) -> Tensor {
         precondition(x.channels == w.inChannels, "conv input has \(x.channels) channels, weight expects \(w.inChannels)")

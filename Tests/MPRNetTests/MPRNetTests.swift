@@ -165,7 +165,8 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
         let x = Tensor(channels: C, height: H, width: W, data: (0..<C * H * W).map { sin(Float($0) * 0.37) * 2 })
         let residual = Tensor(channels: C, height: H, width: W, data: (0..<C * H * W).map { cos(Float($0) * 0.11) })
         let scale = (0..<C).map { Float($0) / Float(C) }
-        let (out, pairs) = Ops.scaleAddAMX(x, scale, plus: residual, packing: true)
+        let (stored, pairs) = Ops.scaleAddAMX(x, scale, plus: residual, packing: true)
+        let out = stored!
         for i in out.data.indices {
             let want = x.data[i] * scale[i / (H * W)] + residual.data[i]
             #expect(abs(out.data[i] - want) <= 1e-6 * max(1, abs(want)))
@@ -173,6 +174,8 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
         #expect(pairs?.data == PairPlanes(packing: out).data)
         let unpacked = Ops.scaleAddAMX(x, scale, plus: residual, packing: false)
         #expect(unpacked.0 == out && unpacked.1 == nil)
+        let packedOnly = Ops.scaleAddAMX(x, scale, plus: residual, packing: true, storing: false)
+        #expect(packedOnly.0 == nil && packedOnly.1?.data == pairs?.data)
     }
 
     /// Packing parts side by side (conv2d(concatenating:)) equals packing their concatenation,

@@ -28,7 +28,7 @@ size_t denoise_amx_weights_count(int cout, int cin, int kernel);
 void denoise_amx_pack_weights(const float *w, int cout, int cin, int kernel, uint16_t *out);
 
 /* Channels of pairs [pairBegin, pairEnd) of out = x * scale[c] + residual (float planes of height x
- * width), and the same values as bfloat16 pair planes in the input layout when pairs is non-NULL
+ * width; out may be NULL), and the same values as bfloat16 pair planes in the input layout when pairs is non-NULL
  * (its frame already zero, denoise_amx_clear_frame): channel attention's last step, feeding the next
  * convolution. */
 void denoise_amx_scale_add(const float *x, const float *scale, const float *residual, int channels, int height,
