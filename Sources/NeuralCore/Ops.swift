@@ -380,14 +380,21 @@ public enum Ops {
                         for i in 0..<w { b[i] = top[i] * (1 - fy) + bottom[i] * fy }
                         b[-1] = b[0]
                         b[w] = b[w - 1]
-                        let dst = o + r * W
-                        for i in 0..<w {
-                            dst[2 * i] = b[i - 1] * 0.25 + b[i] * 0.75
-                            dst[2 * i + 1] = b[i] * 0.75 + b[i + 1] * 0.25
+                        let (dst, add) = (o + r * W, rp.map { $0 + r * W })
+                        var i = 0
+                        while i + 4 <= w {  // 4 source pixels to 8 outputs, interleaved
+                            let left = UnsafeRawPointer(b + i - 1).loadUnaligned(as: SIMD4<Float>.self)
+                            let mid = UnsafeRawPointer(b + i).loadUnaligned(as: SIMD4<Float>.self)
+                            let right = UnsafeRawPointer(b + i + 1).loadUnaligned(as: SIMD4<Float>.self)
+                            let even = left * 0.25 + mid * 0.75, odd = mid * 0.75 + right * 0.25
+                            var v = SIMD8(even[0], odd[0], even[1], odd[1], even[2], odd[2], even[3], odd[3])
+                            if let add { v += UnsafeRawPointer(add + 2 * i).loadUnaligned(as: SIMD8<Float>.self) }
+                            UnsafeMutableRawPointer(dst + 2 * i).storeBytes(of: v, as: SIMD8<Float>.self)
+                            i += 4
                         }
-                        if let rp {
-                            let add = rp + r * W
-                            for i in 0..<W { dst[i] += add[i] }
+                        for i in i..<w {
+                            dst[2 * i] = b[i - 1] * 0.25 + b[i] * 0.75 + (add?[2 * i] ?? 0)
+                            dst[2 * i + 1] = b[i] * 0.75 + b[i + 1] * 0.25 + (add?[2 * i + 1] ?? 0)
                         }
                     }
                 }
