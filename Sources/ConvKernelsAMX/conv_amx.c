@@ -81,27 +81,31 @@ AVX512 void denoise_amx_pack_input(const float *x, int cin, int height, int widt
     }
 }
 
-AVX512 void denoise_amx_scale_add(const float *x, const float *scale, const float *residual, int channels,
+AVX512 void denoise_amx_scale_add(const uint32_t *x, const float *scale, const float *residual, int channels,
                                   int height, int width, float *out, uint32_t *pairs, int paddedWidth,
                                   long planeStride, int pairBegin, int pairEnd) {
     long plane = (long)height * width;
+    const __m512i high = _mm512_set1_epi32((int)0xffff0000);
     for (int k = pairBegin; k < pairEnd; k++) {
         int odd = 2 * k + 1 < channels;
         long at = 2L * k * plane;
         __m512 sa = _mm512_set1_ps(scale[2 * k]), sb = _mm512_set1_ps(odd ? scale[2 * k + 1] : 0);
         for (int y = 0; y < height; y++) {
-            uint32_t *row = pairs ? pairs + k * planeStride + (long)(y + 1) * paddedWidth + 1 : NULL;
+            long row = k * planeStride + (long)(y + 1) * paddedWidth + 1;
             for (int i = 0; i < width; i += 16) {
                 __mmask16 m = first_lanes(width - i);
+                __m512i v = _mm512_maskz_loadu_epi32(m, x + row + i);
                 long a = at + (long)y * width + i, b = a + plane;
-                __m512 va = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + a), sa, _mm512_maskz_loadu_ps(m, residual + a));
+                __m512 va = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v, 16)), sa,
+                                            _mm512_maskz_loadu_ps(m, residual + a));
                 __m512 vb = _mm512_setzero_ps();
                 if (out) _mm512_mask_storeu_ps(out + a, m, va);
                 if (odd) {
-                    vb = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + b), sb, _mm512_maskz_loadu_ps(m, residual + b));
+                    vb = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v, high)), sb,
+                                         _mm512_maskz_loadu_ps(m, residual + b));
                     if (out) _mm512_mask_storeu_ps(out + b, m, vb);
                 }
-                if (row) _mm512_mask_storeu_epi32(row + i, m, bf16_pairs(va, vb));
+                if (pairs) _mm512_mask_storeu_epi32(pairs + row + i, m, bf16_pairs(va, vb));
             }
         }
     }

@@ -88,21 +88,23 @@ extension Ops {
         }
     }
 
-    /// The two convolutions of a channel attention block: conv2(PReLU(conv1(x))), the hidden layer
-    /// written straight into bfloat16 pairs, and each output channel's mean.
+    /// The two convolutions of a channel attention block: conv2(PReLU(conv1(x))), both layers
+    /// written straight into bfloat16 pairs, and each output channel's mean (of the float sums).
+    /// bfloat16 is as much as the channel attention's scale-add needs (PyTorch's bfloat16 autocast
+    /// rounds every convolution's output too), and half the memory traffic of floats.
     static func attentionBlockConvsAMX(_ x: PairPlanes, _ conv1: ConvWeight, _ slope: Float,
-                                       _ conv2: ConvWeight) -> (Tensor, mean: [Float]) {
+                                       _ conv2: ConvWeight) -> (PairPlanes, mean: [Float]) {
         let (H, W, C) = (x.height, x.width, conv2.outChannels)
         var hidden = PairPlanes(framedChannels: conv1.outChannels, height: H, width: W)
         hidden.data.withUnsafeMutableBufferPointer { hp in
             convRowsAMX(x, conv1, denoise_amx_output(planes: nil, residual: nil, pairs: hp.baseAddress!, rowSums: nil,
                                                      preluSlope: slope))
         }
-        var r = Tensor(uninitializedChannels: C, height: H, width: W)
+        var r = PairPlanes(framedChannels: C, height: H, width: W)
         var rowSums = [Float](repeating: 0, count: H * C)
         r.data.withUnsafeMutableBufferPointer { rp in
             rowSums.withUnsafeMutableBufferPointer { sp in
-                convRowsAMX(hidden, conv2, denoise_amx_output(planes: rp.baseAddress!, residual: nil, pairs: nil,
+                convRowsAMX(hidden, conv2, denoise_amx_output(planes: nil, residual: nil, pairs: rp.baseAddress!,
                                                               rowSums: sp.baseAddress!, preluSlope: 1))
             }
         }
@@ -112,15 +114,15 @@ extension Ops {
         return (r, mean)
     }
 
-    /// x · scale[c] + residual per channel, as floats (when `storing`) and packed for the next
-    /// convolution (when `packing`).
-    static func scaleAddAMX(_ x: Tensor, _ scale: [Float], plus residual: Tensor, packing: Bool,
+    /// x · scale[c] + residual per channel, x in bfloat16 pairs, the result as floats (when
+    /// `storing`) and packed for the next convolution (when `packing`).
+    static func scaleAddAMX(_ x: PairPlanes, _ scale: [Float], plus residual: Tensor, packing: Bool,
                             storing: Bool = true) -> (Tensor?, PairPlanes?) {
-        precondition(residual.shape == x.shape && scale.count == x.channels && (packing || storing))
         let (C, H, W) = (x.channels, x.height, x.width)
+        precondition(residual.shape == [C, H, W] && scale.count == C && (packing || storing))
         var out = storing ? Tensor(uninitializedChannels: C, height: H, width: W) : nil
         var pairs = packing ? PairPlanes(framedChannels: C, height: H, width: W) : nil
-        let (Wp, stride) = PairPlanes.strides(height: H, width: W)
+        let (Wp, stride) = (x.paddedWidth, x.planeStride)
         x.data.withUnsafeBufferPointer { xp in
         residual.data.withUnsafeBufferPointer { rp in
             let (src, res) = (xp.baseAddress!, rp.baseAddress!)

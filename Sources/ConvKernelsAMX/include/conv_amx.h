@@ -27,11 +27,12 @@ size_t denoise_amx_weights_count(int cout, int cin, int kernel);
  * pairs per tap. */
 void denoise_amx_pack_weights(const float *w, int cout, int cin, int kernel, uint16_t *out);
 
-/* Channels of pairs [pairBegin, pairEnd) of out = x * scale[c] + residual (float planes of height x
- * width; out may be NULL), and the same values as bfloat16 pair planes in the input layout when pairs is non-NULL
- * (its frame already zero, denoise_amx_clear_frame): channel attention's last step, feeding the next
- * convolution. */
-void denoise_amx_scale_add(const float *x, const float *scale, const float *residual, int channels, int height,
+/* Channels of pairs [pairBegin, pairEnd) of out = x * scale[c] + residual: x as bfloat16 pair planes
+ * in the input layout (a convolution's `pairs` output), residual and out float planes of height x
+ * width (out may be NULL); and the same values as bfloat16 pair planes in the input layout when
+ * pairs is non-NULL (its frame already zero, denoise_amx_clear_frame): channel attention's last
+ * step, feeding the next convolution. */
+void denoise_amx_scale_add(const uint32_t *x, const float *scale, const float *residual, int channels, int height,
                            int width, float *out, uint32_t *pairs, int paddedWidth, long planeStride, int pairBegin,
                            int pairEnd);
 
