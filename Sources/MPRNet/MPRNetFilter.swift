@@ -39,7 +39,7 @@ public enum MPRNetFilter {
         let color = image.channels >= 3 ? 3 : 1
         let input = rgbTensor(image, color)
         var out = Tensor(channels: 3, height: image.height, width: image.width)
-        var att = Tensor(channels: 1, height: image.height, width: image.width)
+        var att = [Float](repeating: 0, count: o.wantAttention ? image.pixelCount : 0)
         var weight = [Float](repeating: 0, count: image.pixelCount)
         for t in tiles(image.width, image.height, o) {
             try job.checkpoint()
@@ -51,7 +51,7 @@ public enum MPRNetFilter {
                     let w = ramp(tx, ty), i = (t.ys.lowerBound + ty) * image.width + t.xs.lowerBound + tx
                     weight[i] += w
                     for c in 0..<3 { out.data[c * image.pixelCount + i] += w * y[c, ty, tx] }
-                    if let a { att.data[i] += w * a[0, ty, tx] }
+                    if let a { att[i] += w * a[0, ty, tx] }
                 }
             }
             job.advance(1)
@@ -77,7 +77,7 @@ public enum MPRNetFilter {
         }
         let attention = o.wantAttention
             ? PlanarImage(width: image.width, height: image.height, channels: 1,
-                          samples: (0..<n).map { att.data[$0] / weight[$0] * 255 })
+                          samples: (0..<n).map { att[$0] / weight[$0] * 255 })
             : nil
         return Result(image: result, residual: residual, attention: attention)
     }
