@@ -11,8 +11,8 @@ public struct AttentionBlockWeights: Sendable {
 
 extension Ops {
     /// Channel attention blocks applied in turn: x ← x + CA(conv2(PReLU(conv1(x)))), CA as in
-    /// `channelAttention`. On AMX every block's hidden layer and output go straight into bfloat16
-    /// pairs for the next convolution, and the channel means come from the convolution's stores.
+    /// `channelAttention`. On AMX both convolutions store bfloat16 pairs, the channel means come
+    /// from the second one's stores, and the scale-add packs each block's output for the next.
     public static func attentionBlocks(_ x: Tensor, _ blocks: [AttentionBlockWeights]) -> Tensor {
         guard useAMX.load(ordering: .relaxed), !blocks.isEmpty else {
             return blocks.reduce(x) { x, b in
