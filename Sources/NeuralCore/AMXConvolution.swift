@@ -78,14 +78,18 @@ extension Ops {
         }}
     }
 
-    /// PReLU(conv(x)) + residual on AMX into float planes.
-    static func convAMX(_ x: PairPlanes, _ w: ConvWeight, preluSlope: Float, residual: Tensor?, into out: inout Tensor) {
+    /// PReLU(conv(x)) + residual on AMX, as float planes.
+    static func convAMX(_ x: PairPlanes, _ w: ConvWeight, preluSlope: Float = 1, residual: Tensor? = nil) -> Tensor {
+        precondition(residual == nil || residual!.shape == [w.outChannels, x.height, x.width],
+                     "conv residual has the wrong shape")
+        var out = Tensor(uninitializedChannels: w.outChannels, height: x.height, width: x.width)
         out.data.withUnsafeMutableBufferPointer { op in
             withResidual(residual) { rp in
                 convRowsAMX(x, w, denoise_amx_output(planes: op.baseAddress!, residual: rp, pairs: nil, rowSums: nil,
                                                      preluSlope: preluSlope))
             }
         }
+        return out
     }
 
     /// The two convolutions of a channel attention block: conv2(PReLU(conv1(x))), both layers

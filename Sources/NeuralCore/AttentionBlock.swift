@@ -30,9 +30,7 @@ extension Ops {
         guard useAMX.load(ordering: .relaxed), !blocks.isEmpty else {
             return conv2d(attentionBlocks(x, blocks), w, plus: residual)
         }
-        var out = Tensor(uninitializedChannels: w.outChannels, height: x.height, width: x.width)
-        convAMX(attentionBlocksAMX(x, blocks, floatResult: false).1!, w, preluSlope: 1, residual: residual, into: &out)
-        return out
+        return convAMX(attentionBlocksAMX(x, blocks, floatResult: false).1!, w, residual: residual)
     }
 
     /// The blocks on AMX: the result as floats (when `floatResult`) and packed (when not).

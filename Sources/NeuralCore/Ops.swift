@@ -60,11 +60,8 @@ public enum Ops {
         guard useAMX.load(ordering: .relaxed), parts.dropLast().allSatisfy({ $0.channels % 2 == 0 }) else {
             return conv2d(parts.dropFirst().reduce(parts[0], concatChannels), w)
         }
-        precondition(parts.reduce(0) { $0 + $1.channels } == w.inChannels, "conv input channels differ from the weight's")
         precondition(w.kernel == 1 || w.kernel == 3, "only 1x1 and 3x3 convolutions are implemented")
-        var out = Tensor(uninitializedChannels: w.outChannels, height: parts[0].height, width: parts[0].width)
-        convAMX(PairPlanes(packing: parts), w, preluSlope: 1, residual: nil, into: &out)
-        return out
+        return convAMX(PairPlanes(packing: parts), w)
     }
 
     /// Several convolutions of one input, each plus its residual (if any); on AMX the input is
@@ -73,13 +70,7 @@ public enum Ops {
         precondition(weights.count == residuals.count, "one residual (or nil) per convolution")
         guard useAMX.load(ordering: .relaxed) else { return zip(weights, residuals).map { conv2d(x, $0, plus: $1) } }
         let packed = PairPlanes(packing: x)
-        return zip(weights, residuals).map { w, residual in
-            precondition(x.channels == w.inChannels, "conv input has \(x.channels) channels, weight expects \(w.inChannels)")
-            precondition(residual == nil || residual!.shape == [w.outChannels, x.height, x.width], "conv residual has the wrong shape")
-            var out = Tensor(uninitializedChannels: w.outChannels, height: x.height, width: x.width)
-            convAMX(packed, w, preluSlope: 1, residual: residual, into: &out)
-            return out
-        }
+        return zip(weights, residuals).map { convAMX(packed, $0, residual: $1) }
     }
 
     /// `conv2d` with the kernels of a given build (the tests run every build the CPU can).
@@ -89,11 +80,10 @@ public enum Ops {
         precondition(w.kernel == 1 || w.kernel == 3, "only 1x1 and 3x3 convolutions are implemented")
         let H = x.height, W = x.width, Cin = x.channels, Cout = w.outChannels
         precondition(residual == nil || residual!.shape == [Cout, H, W], "conv residual has the wrong shape")
-        var out = Tensor(uninitializedChannels: Cout, height: H, width: W)
         if useAMX.load(ordering: .relaxed) {
-            convAMX(PairPlanes(packing: x), w, preluSlope: preluSlope ?? 1, residual: residual, into: &out)
-            return out
+            return convAMX(PairPlanes(packing: x), w, preluSlope: preluSlope ?? 1, residual: residual)
         }
+        var out = Tensor(uninitializedChannels: Cout, height: H, width: W)
         let padded = w.kernel == 3 ? zeroPad(x, paddedWidth: W + 2 + k.lanes) : []
         w.data.withUnsafeBufferPointer { wp in
         x.data.withUnsafeBufferPointer { xp in
