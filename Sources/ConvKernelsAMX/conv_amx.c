@@ -43,16 +43,23 @@ AVX512 static inline __m512i bf16_pairs(__m512 lo, __m512 hi) {
     return _mm512_or_si512(bf16_lanes(lo), _mm512_slli_epi32(bf16_lanes(hi), 16));
 }
 
+/* Where pixel (x, y) of pair plane k lies in the input layout (conv_amx.h): the image starts at
+ * row 1, column 1 of its plane. */
+static inline long pair_at(int k, int y, int x, int paddedWidth, long planeStride) {
+    return k * planeStride + (long)(y + 1) * paddedWidth + 1 + x;
+}
+
 /* Zeroes pair plane p but for its image, or all of it when it holds no channels. */
 static void clear_plane(uint32_t *p, int hasImage, int height, int width, int paddedWidth, long planeStride) {
     if (!hasImage) {
         memset(p, 0, sizeof *p * (size_t)planeStride);
         return;
     }
-    memset(p, 0, sizeof *p * (size_t)(paddedWidth + 1));
+    memset(p, 0, sizeof *p * (size_t)pair_at(0, 0, 0, paddedWidth, planeStride));
     for (int y = 0; y < height; y++)  /* right of row y and column 0 of row y + 1 */
-        memset(p + (long)(y + 1) * paddedWidth + 1 + width, 0, sizeof *p * (size_t)(paddedWidth - width));
-    memset(p + (long)(height + 1) * paddedWidth + 1, 0, sizeof *p * (size_t)(planeStride - (long)(height + 1) * paddedWidth - 1));
+        memset(p + pair_at(0, y, width, paddedWidth, planeStride), 0, sizeof *p * (size_t)(paddedWidth - width));
+    long below = pair_at(0, height, 0, paddedWidth, planeStride);
+    memset(p + below, 0, sizeof *p * (size_t)(planeStride - below));
 }
 
 void denoise_amx_clear_frame(uint32_t *planes, int channels, int height, int width, int paddedWidth,
@@ -70,7 +77,7 @@ AVX512 void denoise_amx_pack_input(const float *x, int cin, int height, int widt
         if (2 * k >= cin) continue;
         const float *a = x + 2L * k * plane, *b = 2 * k + 1 < cin ? a + plane : NULL;
         for (int y = 0; y < height; y++) {
-            uint32_t *row = p + (long)(y + 1) * paddedWidth + 1;
+            uint32_t *row = p + pair_at(0, y, 0, paddedWidth, planeStride);
             const float *ra = a + (long)y * width, *rb = b ? b + (long)y * width : NULL;
             for (int i = 0; i < width; i += 16) {
                 __mmask16 m = first_lanes(width - i);
@@ -91,7 +98,7 @@ AVX512 void denoise_amx_scale_add(const uint32_t *x, const float *scale, const f
         long at = 2L * k * plane;
         __m512 sa = _mm512_set1_ps(scale[2 * k]), sb = _mm512_set1_ps(odd ? scale[2 * k + 1] : 0);
         for (int y = 0; y < height; y++) {
-            long row = k * planeStride + (long)(y + 1) * paddedWidth + 1;
+            long row = pair_at(k, y, 0, paddedWidth, planeStride);
             for (int i = 0; i < width; i += 16) {
                 __mmask16 m = first_lanes(width - i);
                 __m512i v = _mm512_maskz_loadu_epi32(m, x + row + i);
@@ -170,7 +177,7 @@ AVX512 static void store_block(float acc[16][16], int ocBase, int cout, int y, i
             if (odd) _mm512_mask_storeu_ps(out->planes + (oc + 1) * plane + pixel, m, b);
         }
         if (out->pairs) {
-            uint32_t *p = out->pairs + oc / 2 * planeStride + (long)(y + 1) * paddedWidth + 1 + x0;
+            uint32_t *p = out->pairs + pair_at(oc / 2, y, x0, paddedWidth, planeStride);
             _mm512_mask_storeu_epi32(p, m, bf16_pairs(a, b));
         }
         if (out->rowSums) {
