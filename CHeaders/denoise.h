@@ -16,7 +16,7 @@ extern "C" {
 #endif
 
 #define DN_VERSION_MAJOR 0
-#define DN_VERSION_MINOR 2
+#define DN_VERSION_MINOR 3
 #define DN_VERSION_PATCH 0
 /* MAJOR * 10000 + MINOR * 100 + PATCH, as dn_version_number() returns for the library. */
 #define DN_VERSION_NUMBER (DN_VERSION_MAJOR * 10000 + DN_VERSION_MINOR * 100 + DN_VERSION_PATCH)
@@ -61,8 +61,32 @@ typedef enum {
     DN_NOISE_POISSON = 1,          /* photon noise: poisson_peak counts at white */
     DN_NOISE_POISSON_GAUSSIAN = 2, /* photon noise plus Gaussian read noise of level sigma */
     DN_NOISE_IMPULSE = 3,          /* salt and pepper: only the impulses are restored */
-    DN_NOISE_AUTO = 4              /* whichever of these the image shows, levels estimated */
+    DN_NOISE_AUTO = 4,             /* whichever the image shows, levels measured (the default);
+                                      with sigma > 0: Gaussian of that level */
+    DN_NOISE_CAMERA = 5            /* since 0.3: a camera photo's noise (demosaiced, colour-processed,
+                                      JPEG-compressed), measured per scale and colour channel */
 } dn_noise_model;
+
+#define DN_MAX_SCALES 6
+
+/* A noise model with its levels, as dn_measure_noise finds it and dn_dct_denoise can take it
+ * (since 0.3). Fill with dn_noise_levels_init first. */
+typedef struct {
+    size_t struct_size;            /* set by dn_noise_levels_init */
+    dn_noise_model model;          /* GAUSSIAN, POISSON_GAUSSIAN, IMPULSE or CAMERA */
+    float sigma;                   /* GAUSSIAN: the level; POISSON_GAUSSIAN: its Gaussian part */
+    float poisson_gain;            /* POISSON_GAUSSIAN: variance = poisson_gain * x + sigma^2 */
+    int32_t channels;              /* CAMERA: 1 (gray) or 3 (Y, U, V: the decorrelated colour space) */
+    int32_t scales;                /* CAMERA: scales filled below, finest first, 1..DN_MAX_SCALES */
+    float camera[DN_MAX_SCALES][3]; /* CAMERA: the noise level of each scale and channel */
+} dn_noise_levels;
+
+void dn_noise_levels_init(dn_noise_levels *levels);
+
+/* Measures the noise of `image` and picks its model as DN_NOISE_AUTO does: camera noise (its level
+ * at each scale of the DCT pyramid, in each colour channel), white Gaussian, Poisson-Gaussian or
+ * salt and pepper. All levels on the 0..255 scale. A flat or tiny image reports Gaussian sigma 0. */
+dn_status dn_measure_noise(const dn_image *image, dn_noise_levels *levels);
 
 /* Parameters of the multi-scale DCT denoiser. Fill with dn_dct_params_init() first, then change
  * what you need: fields may be added at the end in later minor versions, and struct_size tells
@@ -78,8 +102,13 @@ typedef struct {
     dn_progress_fn progress; /* may be NULL */
     void *progress_user;
     /* Since 0.2: */
-    dn_noise_model noise;    /* default DN_NOISE_GAUSSIAN */
+    dn_noise_model noise;    /* default DN_NOISE_AUTO (0.2: DN_NOISE_GAUSSIAN) */
     float poisson_peak;      /* photon counts at white for the Poisson models; 0 (default) = estimate */
+    /* Since 0.3: */
+    float strength;          /* factor on the noise levels, 0.1..4 (default 1): more or less removal */
+    const dn_noise_levels *levels; /* NULL (default) or a model from dn_measure_noise, used instead of
+                                      noise/sigma/poisson_peak: e.g. the whole image's, for a preview
+                                      or a tile of it */
 } dn_dct_params;
 
 /* Library version as "MAJOR.MINOR.PATCH", and as DN_VERSION_NUMBER computes it. */
@@ -93,7 +122,9 @@ const char *dn_last_error(void);
 /* A short name for a status code, e.g. "DN_ERROR_CANCELLED". */
 const char *dn_status_name(dn_status status);
 
-/* Defaults: sigma 25, patch 8, 4 scales, Wiener on, all cores, no progress, Gaussian noise. */
+/* Defaults: sigma 0 and DN_NOISE_AUTO (the noise is measured from the image), patch 8, 4 scales,
+ * Wiener on, all cores, no progress, strength 1. Set sigma alone for white Gaussian noise of that
+ * level. (0.2 defaulted to sigma 25, Gaussian.) */
 void dn_dct_params_init(dn_dct_params *params);
 
 /* Multi-scale DCT denoising (Pierazzo, Morel & Facciolo, IPOL 2017) of `input` into `output`.

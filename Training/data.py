@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+import camera_noise
+
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 TRAIN_SETS = ("CBSD432", "SunHays80", "T91")
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
@@ -45,9 +47,15 @@ def augment(patch, rng):
     return patch[:, ::-1] if k >= 4 else patch
 
 
-def batch(images, seed, step, size, crop, gray_fraction=0.0):
-    """Returns (noisy, clean) float32 arrays N x 3 x crop x crop in [0, 1]. A `gray_fraction` of the
-    crops are gray, as the filters run gray images: three equal channels with one noise draw."""
+def luma(rgb):
+    return np.rint(rgb @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)[..., None]
+
+
+def batch(images, seed, step, size, crop, gray_fraction=0.0, camera_fraction=0.0):
+    """Returns (noisy, clean) float32 arrays N x 3 x crop x crop in [0, 1]. A `camera_fraction` of
+    the crops get camera-pipeline noise (`camera_noise`, whose target is the noise-free rendering),
+    the others white or Poisson-Gaussian noise (`synth_noise`). A `gray_fraction` of the crops are
+    gray, as the filters run gray images: three equal channels with one noise draw."""
     rng = np.random.default_rng([seed, step])
     clean, noisy = [], []
     for _ in range(size):
@@ -55,15 +63,26 @@ def batch(images, seed, step, size, crop, gray_fraction=0.0):
         y = int(rng.integers(im.shape[0] - crop + 1))
         x = int(rng.integers(im.shape[1] - crop + 1))
         c = np.ascontiguousarray(augment(im[y:y + crop, x:x + crop], rng))
-        if gray_fraction and rng.random() < gray_fraction:
-            g = np.rint(c @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)[..., None]
-            clean.append(np.repeat(g, 3, axis=2))
-            noisy.append(np.repeat(synth_noise(g, rng), 3, axis=2))
-            continue
-        clean.append(c)
-        noisy.append(synth_noise(c, rng))
+        gray = bool(gray_fraction) and rng.random() < gray_fraction
+        if camera_fraction and rng.random() < camera_fraction:
+            n, c = camera_noise.camera_pair(c, rng)
+            if gray:
+                n, c = luma(n), luma(c)
+        elif gray:
+            c = luma(c)
+            n = synth_noise(c, rng)
+        else:
+            n = synth_noise(c, rng)
+        clean.append(np.repeat(c, 3, axis=2) if gray else c)
+        noisy.append(np.repeat(n, 3, axis=2) if gray else n)
     to = lambda a: np.stack(a).transpose(0, 3, 1, 2).astype(np.float32) / 255.0
     return to(noisy), to(clean)
+
+
+def camera_validation(images, seed=7):
+    """A fixed real-noise-like validation set: each image through the camera pipeline with its own
+    seed (never PolyU100, which is the test)."""
+    return [camera_noise.camera_pair(im, np.random.default_rng([seed, i])) for i, im in enumerate(images)]
 
 
 def protocol_noisy(clean, index, sigma):

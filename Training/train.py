@@ -34,11 +34,11 @@ def learning_rate(step, a):
     return a.lr_min + 0.5 * (a.lr - a.lr_min) * (1 + math.cos(math.pi * min(1.0, t)))
 
 
-def validate(model, images, sigma, device):
+def validate(model, pairs, device):
+    """Mean PSNR over (noisy, clean) uint8 pairs."""
     model.eval()
     scores = []
-    for i, clean in images:
-        noisy = data.protocol_noisy(clean, i, sigma)
+    for noisy, clean in pairs:
         x = torch.from_numpy(noisy.transpose(2, 0, 1)[None].astype(np.float32) / 255).to(device)
         y = denoise(model, x)[0].cpu().numpy().transpose(1, 2, 0)
         scores.append(data.psnr(np.clip(np.rint(y * 255), 0, 255).astype(np.uint8), clean))
@@ -56,6 +56,8 @@ def main():
     p.add_argument("--run", required=True, help="folder for checkpoint, log and exports")
     p.add_argument("--resume", default=None,
                    help="checkpoint to continue from when the run folder has none (e.g. the committed one)")
+    p.add_argument("--init", default=None,
+                   help="weights to start a new run from (fine-tuning: fresh optimiser and schedule)")
     p.add_argument("--config", default="24,16,8,2,4", help="n_feat,scale_unetfeats,scale_orsnetfeats,num_cab,reduction")
     p.add_argument("--train-dirs", nargs="*", default=[str(data.SHARED / "train" / s) for s in data.TRAIN_SETS])
     p.add_argument("--val-dir", default=str(data.SHARED / "eval" / "CBSD68"))
@@ -71,6 +73,13 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--gray-fraction", type=float, default=0.25,
                    help="share of gray crops (three equal channels, one noise draw); 0 before step 4671")
+    p.add_argument("--camera-fraction", type=float, default=0.0,
+                   help="share of crops with camera-pipeline noise (camera_noise.py); the rest white/Poisson")
+    p.add_argument("--camera-val-dir", default=str(data.SHARED / "eval" / "CBSD68"))
+    p.add_argument("--camera-val", default="8:16",
+                   help="slice of the camera validation folder: camera-pipeline noise, fixed seed")
+    p.add_argument("--autocast", action="store_true", help="bfloat16 autocast (CPU)")
+    p.add_argument("--channels-last", action="store_true")
     p.add_argument("--checkpoint-minutes", type=float, default=10)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -95,10 +104,18 @@ def main():
         opt.load_state_dict(ck["optimizer"])
         state = ck["state"]
         print(f"resumed from {source} at step {state['step']}", flush=True)
+    elif a.init:
+        from export import load_any
+        model.load_state_dict(load_any(a.init)[0].state_dict())
+        print(f"initialised from {a.init}", flush=True)
+    if a.channels_last:
+        model = model.to(memory_format=torch.channels_last)
 
     images = data.load_folders(a.train_dirs, a.crop)
     val_files = data.image_files(a.val_dir)[:a.val_count]
-    val = [(i, data.read_rgb(f)) for i, f in enumerate(val_files)]
+    val = [(data.protocol_noisy(c, i, a.val_sigma), c) for i, c in enumerate(map(data.read_rgb, val_files))]
+    lo, hi = map(int, a.camera_val.split(":"))
+    camera_val = data.camera_validation([data.read_rgb(f) for f in data.image_files(a.camera_val_dir)[lo:hi]])
     print(f"{len(images)} training images, {len(val)} validation images, "
           f"{sum(t.numel() for t in model.parameters())} parameters, config {cfg}", flush=True)
 
@@ -110,16 +127,21 @@ def main():
         (run / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in state["log"]))
 
     def checkpoint():
-        v = validate(model, val, a.val_sigma, a.device)
+        v = validate(model, val, a.device)
         rec = {"step": state["step"], "hours": round(state["train_seconds"] / 3600, 4),
                "loss": round(running / max(1, count), 6), "val_psnr": round(v, 4),
                "lr": learning_rate(state["step"], a), "gray_fraction": a.gray_fraction}
+        score, what = v, f"val {v:.3f} dB on CBSD68[:{a.val_count}] sigma {a.val_sigma}"
+        if a.camera_fraction:
+            # With camera noise in the mixture, the best export is the best mean of both validations.
+            cv = validate(model, camera_val, a.device)
+            rec |= {"camera_val_psnr": round(cv, 4), "camera_fraction": a.camera_fraction}
+            score, what = (v + cv) / 2, what + f", camera val {cv:.3f} dB"
         state["log"].append(rec)
         print(json.dumps(rec), flush=True)
-        if v > state["best_psnr"]:
-            state["best_psnr"] = v
-            export(model, run / "best.safetensors",
-                   f"step {state['step']}, val {v:.3f} dB on CBSD68[:{a.val_count}] sigma {a.val_sigma}")
+        if score > state["best_psnr"]:
+            state["best_psnr"] = score
+            export(model, run / "best.safetensors", f"step {state['step']}, {what}")
         save()
 
     last = time.time()
@@ -128,11 +150,16 @@ def main():
     model.train()
     while state["step"] < end:
         t0 = time.time()
-        noisy, clean = data.batch(images, a.seed, state["step"], a.batch, a.crop, a.gray_fraction)
+        noisy, clean = data.batch(images, a.seed, state["step"], a.batch, a.crop, a.gray_fraction,
+                                  a.camera_fraction)
         noisy, clean = torch.from_numpy(noisy).to(a.device), torch.from_numpy(clean).to(a.device)
+        if a.channels_last:
+            noisy, clean = noisy.to(memory_format=torch.channels_last), clean.to(memory_format=torch.channels_last)
         for g in opt.param_groups:
             g["lr"] = learning_rate(state["step"], a)
-        loss = sum(charbonnier(out, clean) for out in model(noisy))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.autocast):
+            outs = model(noisy)
+        loss = sum(charbonnier(out.float(), clean) for out in outs)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

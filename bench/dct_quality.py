@@ -7,7 +7,7 @@
 Noisy input: round(clip(clean + sigma N(0,1))) as 8-bit PNG, numpy default_rng(index*1000+sigma)
 per image in sorted order; PSNR (peak 255) on each program's 8-bit output. Every method runs on the
 same files in the same run, so the s/MP ratios hold on a busy machine.
-Methods: ours (the denoise CLI), ours-single (1 scale, hard threshold only), gegl (GIMP's
+Methods: ours (the denoise CLI told sigma), blind (its default, noise measured), ours-single (1 scale, hard threshold only), gegl (GIMP's
 gegl:denoise-dct through the gegl command), ipol=PATH (the IPOL reference program, built by you).
 """
 import argparse
@@ -38,6 +38,8 @@ def psnr(a, b):
 def command(method, cli, src, dst, sigma, threads):
     if method == "ours":
         return [cli, "dct", src, dst, "--sigma", str(sigma), "--threads", str(threads), "--quiet"]
+    if method == "blind":  # the default: noise measured from the image
+        return [cli, "dct", src, dst, "--threads", str(threads), "--quiet"]
     if method == "ours-single":
         return [cli, "dct", src, dst, "--sigma", str(sigma), "--scales", "1", "--no-wiener",
                 "--threads", str(threads), "--quiet"]

@@ -8,8 +8,10 @@
  * PDB: plug-in-denoise-dct (run-mode, image, drawable, sigma FLOAT, patch-size INT32, scales INT32)
  *      plug-in-denoise-dct-noise (run-mode, image, drawable, noise INT32, sigma FLOAT, poisson-peak FLOAT,
  *                                 patch-size INT32, scales INT32)
+ *      plug-in-denoise-dct-auto (run-mode, image, drawable, strength FLOAT)
  *      plug-in-denoise-estimate (run-mode, image, drawable) -> sigma FLOAT
- * A sigma (or peak) of 0 means "estimate it from the image".
+ * A sigma (or peak) of 0 means "measure it from the image"; sigma 0 in plug-in-denoise-dct measures
+ * the whole noise model (camera noise per scale and channel, or white, Poisson, salt and pepper).
  */
 #include <libgimp/gimp.h>
 #include <libgimp/gimpui.h>
@@ -21,6 +23,7 @@
 
 #define PROC "plug-in-denoise-dct"
 #define PROC_NOISE "plug-in-denoise-dct-noise"
+#define PROC_AUTO "plug-in-denoise-dct-auto"
 #define PROC_ESTIMATE "plug-in-denoise-estimate"
 #define BINARY "denoise-dct"
 /* Context read around the selection, so the patches near its edge see real image. */
@@ -31,13 +34,17 @@ typedef struct {
     gint32 patch_size;
     gint32 scales;
     gint32 noise;        /* dn_noise_model */
-    gboolean auto_sigma; /* estimate sigma (dialog) */
+    gboolean auto_sigma; /* measure the noise (dialog) */
     gdouble peak;        /* Poisson counts at white, 0 = estimate */
+    gdouble strength;    /* factor on the noise levels */
 } DctValues;
 
-static DctValues values = { 15.0, 8, 4, DN_NOISE_GAUSSIAN, FALSE, 0.0 };
-/* The dialog's estimate for the selection, used by the preview when sigma is automatic. */
-static gdouble estimated_sigma = -1;
+/* The library's defaults: blind (the noise measured from the image), strength 1. */
+static DctValues values = { 15.0, 8, 4, DN_NOISE_AUTO, TRUE, 0.0, 1.0 };
+/* The dialog's measurement of the selection, used by the preview when automatic (the preview
+ * sees only a corner of it). */
+static dn_noise_levels measured;
+static gboolean have_measured = FALSE;
 
 static void query(void);
 static void run(const gchar *name, gint nparams, const GimpParam *param, gint *nreturn, GimpParam **ret);
@@ -58,8 +65,9 @@ static void query(void) {
     gimp_install_procedure(PROC,
                            "Remove Gaussian noise with multi-scale DCT denoising",
                            "Multi-scale DCT denoising (Pierazzo, Morel & Facciolo, IPOL 2017): sliding-window "
-                           "DCT hard thresholding and Wiener filtering on a DCT pyramid. Sigma is the noise "
-                           "level on the 0-255 scale whatever the image precision; 0 estimates it.",
+                           "DCT hard thresholding and Wiener filtering on a DCT pyramid. Sigma is the white "
+                           "noise level on the 0-255 scale whatever the image precision; 0 measures the noise "
+                           "from the image (a camera photo's at each scale and colour channel).",
                            "Denoise developers", "Denoise developers", "2026",
                            "Denoise (_DCT)...", "RGB*, GRAY*", GIMP_PLUGIN,
                            G_N_ELEMENTS(args), 0, args, NULL);
@@ -69,7 +77,7 @@ static void query(void) {
         { GIMP_PDB_INT32, "run-mode", "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }" },
         { GIMP_PDB_IMAGE, "image", "Input image" },
         { GIMP_PDB_DRAWABLE, "drawable", "Input drawable" },
-        { GIMP_PDB_INT32, "noise", "Noise model { GAUSSIAN (0), POISSON (1), POISSON-GAUSSIAN (2), IMPULSE (3), AUTO (4) }" },
+        { GIMP_PDB_INT32, "noise", "Noise model { GAUSSIAN (0), POISSON (1), POISSON-GAUSSIAN (2), IMPULSE (3), AUTO (4), CAMERA (5) }" },
         { GIMP_PDB_FLOAT, "sigma", "Gaussian noise level on the 0-255 scale (0 = estimate)" },
         { GIMP_PDB_FLOAT, "poisson-peak", "Poisson models: photon counts at white (0 = estimate)" },
         { GIMP_PDB_INT32, "patch-size", "DCT patch size: 8 or 16" },
@@ -83,6 +91,20 @@ static void query(void) {
                            "Denoise developers", "Denoise developers", "2026",
                            NULL, "RGB*, GRAY*", GIMP_PLUGIN, G_N_ELEMENTS(noise_args), 0, noise_args, NULL);
 
+    static const GimpParamDef auto_args[] = {
+        { GIMP_PDB_INT32, "run-mode", "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }" },
+        { GIMP_PDB_IMAGE, "image", "Input image" },
+        { GIMP_PDB_DRAWABLE, "drawable", "Input drawable" },
+        { GIMP_PDB_FLOAT, "strength", "Factor on the measured noise levels (0.1-4; 1 = as measured)" },
+    };
+    gimp_install_procedure(PROC_AUTO,
+                           "Remove the noise the image holds, measured from it, with the DCT denoiser",
+                           "Blind multi-scale DCT denoising: the noise model is measured from the selection "
+                           "(a camera photo's noise at each scale and colour channel, or white, Poisson or "
+                           "salt-and-pepper noise) and its levels multiplied by strength.",
+                           "Denoise developers", "Denoise developers", "2026",
+                           NULL, "RGB*, GRAY*", GIMP_PLUGIN, G_N_ELEMENTS(auto_args), 0, auto_args, NULL);
+
     static const GimpParamDef estimate_return[] = {
         { GIMP_PDB_FLOAT, "sigma", "Estimated Gaussian noise level on the 0-255 scale" },
     };
@@ -95,14 +117,12 @@ static void query(void) {
                            estimate_return);
 }
 
-/* The noise level of the selected part of the drawable (-1 if it cannot be read), measured on at
- * most `max_pixels` pixels at its centre (0: all of it). */
-static gdouble estimate(gint32 image, gint32 drawable, gint64 max_pixels, dn_status *status) {
+/* Reads the selected part of the drawable, at most `max_pixels` pixels at its centre (0: all of
+ * it). FALSE if the selection is empty or cannot be read (then *status says why, or DN_OK). */
+static gboolean read_selection(gint32 image, gint32 drawable, gint64 max_pixels, Region *r, dn_status *status) {
     gint x, y, w, h;
-    Region r;
-    dn_noise_estimate e;
     *status = DN_OK;
-    if (!gimp_drawable_mask_intersect(drawable, &x, &y, &w, &h)) return 0;
+    if (!gimp_drawable_mask_intersect(drawable, &x, &y, &w, &h)) return FALSE;
     if (max_pixels > 0 && (gint64)w * h > max_pixels) {
         gdouble k = sqrt((gdouble)max_pixels / ((gdouble)w * h));
         gint cw = MAX(8, (gint)(w * k)), ch = MAX(8, (gint)(h * k));
@@ -111,26 +131,62 @@ static gdouble estimate(gint32 image, gint32 drawable, gint64 max_pixels, dn_sta
         w = cw;
         h = ch;
     }
-    if (!region_read(drawable, region_sample_type(image), x, y, w, h, 0, &r)) {
+    if (!region_read(drawable, region_sample_type(image), x, y, w, h, 0, r)) {
         *status = DN_ERROR_OUT_OF_MEMORY;
-        return -1;
+        return FALSE;
     }
+    return TRUE;
+}
+
+/* The white-noise level of the selection (0 if empty, -1 on failure). */
+static gdouble estimate(gint32 image, gint32 drawable, dn_status *status) {
+    Region r;
+    dn_noise_estimate e;
+    if (!read_selection(image, drawable, 0, &r, status)) return *status == DN_OK ? 0 : -1;
     *status = dn_estimate_noise(&r.image, &e);
     region_free(&r);
     return *status == DN_OK ? e.sigma : -1;
+}
+
+/* The dialog's measurement: the noise model of (a 2-megapixel centre of) the selection. */
+static gboolean measure(gint32 image, gint32 drawable) {
+    Region r;
+    dn_status st;
+    dn_noise_levels_init(&measured);
+    if (!read_selection(image, drawable, 2 << 20, &r, &st)) return FALSE;
+    st = dn_measure_noise(&r.image, &measured);
+    region_free(&r);
+    return st == DN_OK;
+}
+
+/* What the measurement found, for the dialog: "camera noise, Y 3.2 2.0 1.6 0.9" and the like. */
+static gchar *describe_measured(void) {
+    switch (measured.model) {
+    case DN_NOISE_CAMERA: {
+        GString *s = g_string_new("camera noise by scale:");
+        for (int i = 0; i < MIN(measured.scales, 4); i++) g_string_append_printf(s, " %.1f", measured.camera[i][0]);
+        return g_string_free(s, FALSE);
+    }
+    case DN_NOISE_POISSON_GAUSSIAN:
+        return g_strdup_printf("photon noise, peak %.0f", measured.poisson_gain > 0 ? 255 / measured.poisson_gain : 0);
+    case DN_NOISE_IMPULSE: return g_strdup("salt and pepper");
+    default: return g_strdup_printf("white noise, sigma %.1f", measured.sigma);
+    }
 }
 
 /* Denoises the region in place with the current values. */
 static dn_status denoise(Region *r, gboolean progress) {
     dn_dct_params p;
     dn_dct_params_init(&p);
-    /* Automatic: 0 lets the library estimate on what it is given; the preview, which sees only a
-     * corner, uses the estimate of the whole selection. */
-    p.sigma = values.auto_sigma ? (progress || estimated_sigma < 0 ? 0.0f : (float)estimated_sigma) : (float)values.sigma;
+    /* Automatic: sigma 0 lets the library measure what it is given; the preview, which sees only a
+     * corner, uses the measurement of the whole selection. */
+    p.sigma = values.auto_sigma ? 0.0f : (float)values.sigma;
     p.patch_size = values.patch_size;
     p.scales = values.scales;
     p.noise = (dn_noise_model)values.noise;
     p.poisson_peak = (float)values.peak;
+    p.strength = (float)values.strength;
+    if (values.auto_sigma && values.noise == DN_NOISE_AUTO && !progress && have_measured) p.levels = &measured;
     if (progress) p.progress = region_progress;
     return dn_dct_denoise(&r->image, &r->image, &p);
 }
@@ -185,9 +241,8 @@ static void auto_toggled(GtkToggleButton *button, gpointer preview) {
 }
 
 static gboolean show_dialog(gint32 image, gint32 drawable) {
-    dn_status st;
     /* A 2-megapixel sample is plenty for the statistics and keeps the dialog quick on big photos. */
-    estimated_sigma = estimate(image, drawable, 2 << 20, &st);
+    have_measured = measure(image, drawable);
     gimp_ui_init(BINARY, FALSE);
     GtkWidget *dialog = gimp_dialog_new("Denoise (DCT)", BINARY, NULL, 0, gimp_standard_help_func, PROC,
                                         "_Cancel", GTK_RESPONSE_CANCEL, "_OK", GTK_RESPONSE_OK, NULL);
@@ -202,7 +257,7 @@ static gboolean show_dialog(gint32 image, gint32 drawable) {
     gtk_box_pack_start(GTK_BOX(vbox), preview, TRUE, TRUE, 0);
     g_signal_connect(preview, "invalidated", G_CALLBACK(update_preview), GINT_TO_POINTER(drawable));
 
-    GtkWidget *table = gtk_table_new(5, 3, FALSE);
+    GtkWidget *table = gtk_table_new(6, 3, FALSE);
     gtk_table_set_col_spacings(GTK_TABLE(table), 6);
     gtk_table_set_row_spacings(GTK_TABLE(table), 6);
     gtk_box_pack_start(GTK_BOX(vbox), table, FALSE, FALSE, 0);
@@ -216,17 +271,19 @@ static gboolean show_dialog(gint32 image, gint32 drawable) {
     sigma_widgets[1] = GIMP_SCALE_ENTRY_SCALE(sigma);
     sigma_widgets[2] = GIMP_SCALE_ENTRY_SPINBUTTON(sigma);
 
-    gchar *text = estimated_sigma >= 0 ? g_strdup_printf("_Estimate sigma (%.1f)", estimated_sigma)
-                                       : g_strdup("_Estimate sigma");
+    gchar *found = have_measured ? describe_measured() : g_strdup("not measured");
+    gchar *text = g_strdup_printf("_Automatic (%s)", found);
     GtkWidget *automatic = gtk_check_button_new_with_mnemonic(text);
     g_free(text);
+    g_free(found);
     gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(automatic), values.auto_sigma);
     gtk_table_attach(GTK_TABLE(table), automatic, 1, 3, 3, 4, GTK_FILL, GTK_FILL, 0, 0);
     g_signal_connect(automatic, "toggled", G_CALLBACK(auto_toggled), preview);
     auto_toggled(GTK_TOGGLE_BUTTON(automatic), preview);
 
-    GtkWidget *noise = gimp_int_combo_box_new("Gaussian", DN_NOISE_GAUSSIAN, "Poisson (photon)", DN_NOISE_POISSON,
-                                              "Salt and pepper", DN_NOISE_IMPULSE, "Automatic", DN_NOISE_AUTO, NULL);
+    GtkWidget *noise = gimp_int_combo_box_new("Automatic", DN_NOISE_AUTO, "Camera", DN_NOISE_CAMERA,
+                                              "Gaussian", DN_NOISE_GAUSSIAN, "Poisson (photon)", DN_NOISE_POISSON,
+                                              "Salt and pepper", DN_NOISE_IMPULSE, NULL);
     gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(noise), values.noise);
     g_signal_connect(noise, "changed", G_CALLBACK(noise_changed), preview);
     gimp_table_attach_aligned(GTK_TABLE(table), 0, 4, "_Noise:", 0.0, 0.5, noise, 2, FALSE);
@@ -235,6 +292,12 @@ static gboolean show_dialog(gint32 image, gint32 drawable) {
                                              1, 6, 1, 1, 0, TRUE, 0, 0, "Pyramid scales (1 = single scale)", NULL);
     g_signal_connect(scales, "value-changed", G_CALLBACK(gimp_int_adjustment_update), &values.scales);
     g_signal_connect_swapped(scales, "value-changed", G_CALLBACK(gimp_preview_invalidate), preview);
+
+    GtkObject *strength = gimp_scale_entry_new(GTK_TABLE(table), 0, 5, "S_trength:", 200, 6, values.strength,
+                                               0.1, 4.0, 0.05, 0.25, 2, TRUE, 0, 0,
+                                               "Factor on the noise levels: above 1 removes more, below 1 less", NULL);
+    g_signal_connect(strength, "value-changed", G_CALLBACK(gimp_double_adjustment_update), &values.strength);
+    g_signal_connect_swapped(strength, "value-changed", G_CALLBACK(gimp_preview_invalidate), preview);
 
     GtkWidget *combo = gimp_int_combo_box_new("8 x 8", 8, "16 x 16", 16, NULL);
     gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(combo), values.patch_size);
@@ -261,7 +324,7 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
     if (strcmp(name, PROC_ESTIMATE) == 0) {
         static GimpParam est[2];
         dn_status st;
-        gdouble sigma = estimate(image, drawable, 0, &st);
+        gdouble sigma = estimate(image, drawable, &st);
         *ret = est;
         est[0].type = GIMP_PDB_STATUS;
         est[0].data.d_status = st == DN_OK ? GIMP_PDB_SUCCESS : GIMP_PDB_EXECUTION_ERROR;
@@ -275,6 +338,7 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
     switch (mode) {
     case GIMP_RUN_INTERACTIVE:
         gimp_get_data(PROC, &values);
+        if (!(values.strength > 0)) values.strength = 1.0;
         if (!show_dialog(image, drawable)) status = GIMP_PDB_CANCEL;
         break;
     case GIMP_RUN_NONINTERACTIVE:
@@ -285,11 +349,16 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
             values.patch_size = param[6].data.d_int32;
             values.scales = param[7].data.d_int32;
         } else if (strcmp(name, PROC) == 0 && nparams == 6) {
-            values.noise = DN_NOISE_GAUSSIAN;
+            values.noise = DN_NOISE_AUTO; /* with a sigma: Gaussian of that level */
             values.sigma = param[3].data.d_float;
             values.peak = 0;
             values.patch_size = param[4].data.d_int32;
             values.scales = param[5].data.d_int32;
+        } else if (strcmp(name, PROC_AUTO) == 0 && nparams == 4) {
+            values.noise = DN_NOISE_AUTO;
+            values.sigma = 0;
+            values.peak = 0;
+            values.strength = param[3].data.d_float;
         } else {
             status = GIMP_PDB_CALLING_ERROR;
         }
@@ -297,6 +366,7 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
         break;
     case GIMP_RUN_WITH_LAST_VALS:
         gimp_get_data(PROC, &values);
+        if (!(values.strength > 0)) values.strength = 1.0;
         break;
     }
 

@@ -14,16 +14,20 @@ public typealias PatchRowFunction = (_ row: Int, _ src: UnsafePointer<Float>, _ 
 
 /// Returns the function that denoises one patch row, with its own scratch memory (use it from one
 /// thread). `n` is 8 or 16; `positionColumns` patch positions per row; the Wiener step runs when
-/// a guide is passed, hard thresholding at `3 sigma` otherwise.
+/// a guide is passed, hard thresholding otherwise. `sigmas` (the noise standard deviation, for the
+/// Wiener step) and `thresholds` (the hard thresholds, 3 sigma for Gaussian noise) have a value per
+/// patch coefficient: `channels * n * n`, indexed `(channel * n + vertical frequency) * n +
+/// horizontal frequency`.
 public func makePatchRowFunction(n: Int, channels: Int, stride: Int, plane: Int, positionColumns: Int,
-                                 sigma: Float, adaptiveAggregation: Bool) -> PatchRowFunction {
+                                 sigmas: [Float], thresholds: [Float], adaptiveAggregation: Bool) -> PatchRowFunction {
+    precondition(sigmas.count == channels * n * n && thresholds.count == sigmas.count)
     if n == 16 {
         let k = PatchRows<Patch16>(channels: channels, S: stride, plane: plane, positionColumns: positionColumns,
-                                   sigma: sigma, adaptive: adaptiveAggregation)
+                                   sigmas: sigmas, thresholds: thresholds, adaptive: adaptiveAggregation)
         return { k.run($0, $1, $2, $3, $4, $5) }
     }
     let k = PatchRows<Patch8>(channels: channels, S: stride, plane: plane, positionColumns: positionColumns,
-                              sigma: sigma, adaptive: adaptiveAggregation)
+                              sigmas: sigmas, thresholds: thresholds, adaptive: adaptiveAggregation)
     return { k.run($0, $1, $2, $3, $4, $5) }
 }
 
@@ -47,7 +51,9 @@ enum Patch16: PatchSize { static var n: Int { 16 } }
 
 final class PatchRows<P: PatchSize> {
     let channels: Int, S: Int, plane: Int, positionColumns: Int
-    let threshold: Float, sigma2: Float, adaptive: Bool
+    let adaptive: Bool
+    /// Per coefficient: the squared hard threshold and the noise variance.
+    let threshold2: UnsafeMutablePointer<Float>, sigma2: UnsafeMutablePointer<Float>
     let basis: UnsafeMutablePointer<Float>
     // Scratch. `spread` holds each block's inverse horizontal transform, one plane per column
     // offset j, so every block writes aligned vectors once; the offsets are summed when the
@@ -55,14 +61,19 @@ final class PatchRows<P: PatchSize> {
     let vf: Scratch, gf: Scratch, spread: Scratch, wspread: Scratch
     let block: UnsafeMutablePointer<Lanes>, gblock: UnsafeMutablePointer<Lanes>, tmp: UnsafeMutablePointer<Lanes>
 
-    init(channels: Int, S: Int, plane: Int, positionColumns: Int, sigma: Float, adaptive: Bool) {
+    init(channels: Int, S: Int, plane: Int, positionColumns: Int, sigmas: [Float], thresholds: [Float], adaptive: Bool) {
         let n = P.n, L = patchLanes
         self.channels = channels
         self.S = S
         self.plane = plane
         self.positionColumns = positionColumns
-        self.threshold = 3 * sigma
-        self.sigma2 = sigma * sigma
+        threshold2 = .allocate(capacity: sigmas.count)
+        sigma2 = .allocate(capacity: sigmas.count)
+        for (k, s) in sigmas.enumerated() {
+            threshold2[k] = thresholds[k] * thresholds[k]
+            // A floor keeps the Wiener gain g²/(g² + σ²) defined where both are 0.
+            sigma2[k] = max(s * s, Float.leastNormalMagnitude)
+        }
         self.adaptive = adaptive
         basis = .allocate(capacity: n * n)
         basis.initialize(from: DCTBasis(n: n).c, count: n * n)
@@ -78,6 +89,8 @@ final class PatchRows<P: PatchSize> {
     deinit {
         [vf, gf, spread, wspread].forEach { $0.free() }
         basis.deallocate()
+        threshold2.deallocate()
+        sigma2.deallocate()
         block.deallocate()
         gblock.deallocate()
         tmp.deallocate()
@@ -221,12 +234,11 @@ final class PatchRows<P: PatchSize> {
     private func hardThreshold() -> Lanes {
         let n = P.n
         var kept = Lanes(repeating: 0)
-        let t2 = Lanes(repeating: threshold * threshold)
         let zero = Lanes(repeating: 0), one = Lanes(repeating: 1)
         for ch in 0..<channels {
-            let b = block + ch * n * n
+            let b = block + ch * n * n, t2 = threshold2 + ch * n * n
             for k in 1..<n * n {  // the DC coefficient is always kept
-                let keep = b[k] * b[k] .>= t2
+                let keep = b[k] * b[k] .>= Lanes(repeating: t2[k])
                 b[k] = zero.replacing(with: b[k], where: keep)
                 kept += zero.replacing(with: one, where: keep)
             }
@@ -238,12 +250,12 @@ final class PatchRows<P: PatchSize> {
     private func wiener() -> Lanes {
         let n = P.n
         var energy = Lanes(repeating: 0)
-        let s2 = Lanes(repeating: sigma2), one = Lanes(repeating: 1)
+        let one = Lanes(repeating: 1)
         for ch in 0..<channels {
-            let b = block + ch * n * n, g = gblock + ch * n * n
+            let b = block + ch * n * n, g = gblock + ch * n * n, s2 = sigma2 + ch * n * n
             for k in 1..<n * n {
                 let g2 = g[k] * g[k]
-                let w = g2 / (g2 + s2)
+                let w = g2 / (g2 + Lanes(repeating: s2[k]))
                 b[k] *= w
                 energy += w * w
             }

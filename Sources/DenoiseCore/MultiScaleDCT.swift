@@ -17,6 +17,8 @@ public enum MultiScaleDCT {
         public var recompositionFactor: Float = 0.5
         /// Weight patches by their sparsity (1 / (1 + kept coefficients)).
         public var adaptiveAggregation: Bool = true
+        /// Factor on the noise levels the model gives (estimated or not): above 1 removes more.
+        public var strength: Float = 1
 
         public init(sigma: Float, patchSize: Int = 8, scales: Int = 4, wiener: Bool = true) {
             self.sigma = sigma
@@ -28,6 +30,7 @@ public enum MultiScaleDCT {
         public static let patchSizes = [8, 16]
         public static let scaleRange = 1...6
         public static let sigmaRange: ClosedRange<Float> = 0...255
+        public static let strengthRange: ClosedRange<Float> = 0.1...4
 
         /// Throws `invalidArgument` naming the first parameter out of range.
         public func validate() throws {
@@ -39,6 +42,9 @@ public enum MultiScaleDCT {
             }
             guard Self.scaleRange.contains(scales) else {
                 throw DenoiseError.invalidArgument("scales must be in 1...6, got \(scales)")
+            }
+            guard strength.isFinite, Self.strengthRange.contains(strength) else {
+                throw DenoiseError.invalidArgument("strength must be in 0.1...4, got \(strength)")
             }
             guard recompositionFactor.isFinite, recompositionFactor > 0, recompositionFactor <= 1 else {
                 throw DenoiseError.invalidArgument("recomposition factor must be in (0, 1], got \(recompositionFactor)")
@@ -60,21 +66,50 @@ public enum MultiScaleDCT {
             .reduce(0) { $0 + ((height >> $1) + 1) * steps }
     }
 
-    /// Denoises `image` (1 to 4 channels: gray, gray+alpha, RGB, RGBA; alpha is returned as it
-    /// was). Samples on the 0...255 scale, finite.
+    /// Denoises white Gaussian noise of level `p.sigma` in `image` (1 to 4 channels: gray,
+    /// gray+alpha, RGB, RGBA; alpha is returned as it was). Samples on the 0...255 scale, finite.
     public static func denoise(_ image: PlanarImage, _ p: Parameters, job: Job) throws -> PlanarImage {
         try p.validate()
-        let color = image.channels >= 3 ? 3 : 1
         if p.sigma == 0 { return image }
+        return try run(image, p, job: job) { layer in
+            let sigma = p.sigma * (Float(layer.pixelCount) / Float(image.pixelCount)).squareRoot()
+            return ([sigma], [SlidingDCT.thresholdFactor * sigma])
+        }
+    }
 
+    /// Denoises noise of a level per pyramid layer and colour channel: `levels[layer][channel]`
+    /// (finest layer first; 1 or 3 channels as the image's colour, Y, U, V for colour; layers
+    /// beyond the last given continue it at half the level each). `p.sigma` is ignored.
+    public static func denoise(_ image: PlanarImage, levels: [[Float]], _ p: Parameters, job: Job) throws -> PlanarImage {
+        try p.validate()
+        let color = image.channels >= 3 ? 3 : 1
+        guard !levels.isEmpty, levels.allSatisfy({ $0.count == color && $0.allSatisfy { $0.isFinite && $0 >= 0 } }) else {
+            throw DenoiseError.invalidArgument("noise levels must be finite, 0 or more, \(color) per scale")
+        }
+        let nn = p.patchSize * p.patchSize
+        var index = 0
+        return try run(image, p, job: job) { _ in
+            defer { index += 1 }
+            let last = min(index, levels.count - 1)
+            let scale = Float(1 << (index - last))
+            let sigmas = (0..<color * nn).map { levels[last][$0 / nn] / scale }
+            return (sigmas, sigmas.map { SlidingDCT.thresholdFactor * $0 })
+        }
+    }
+
+    /// The pipeline: colour transform, pyramid, both steps per layer at the noise levels and
+    /// thresholds `noise` gives for it (one value each, or one per coefficient), recomposition.
+    private static func run(_ image: PlanarImage, _ p: Parameters, job: Job,
+                            noise: (PlanarImage) -> ([Float], [Float])) throws -> PlanarImage {
+        let color = image.channels >= 3 ? 3 : 1
         var work = image.planes(0..<color)
         if color == 3 { ColorTransform.forward(&work) }
         let scales = p.effectiveScales(width: image.width, height: image.height)
         let layers = DCTPyramid.decompose(work, levels: scales)
         var denoised: [PlanarImage] = []
         for layer in layers {
-            let s = p.sigma * (Float(layer.pixelCount) / Float(image.pixelCount)).squareRoot()
-            let dct = SlidingDCT(n: p.patchSize, sigma: s, adaptiveAggregation: p.adaptiveAggregation)
+            let (sigmas, thresholds) = noise(layer)
+            let dct = SlidingDCT(n: p.patchSize, sigmas: sigmas, thresholds: thresholds, adaptiveAggregation: p.adaptiveAggregation)
             var result = try dct.denoise(layer, guide: nil, job: job)
             if p.wiener {
                 result = try dct.denoise(layer, guide: result, job: job)

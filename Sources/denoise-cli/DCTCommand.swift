@@ -7,15 +7,18 @@ struct DCT: ParsableCommand {
         commandName: "dct",
         abstract: "Multi-scale DCT denoising (Pierazzo, Morel & Facciolo, IPOL 2017).",
         discussion: "Reads and writes PNG (8/16-bit, gray or RGB, with alpha), JPEG and TIFF; "
-            + "the output keeps the input's bit depth and alpha. Without --sigma the noise level is "
-            + "estimated from the image. Poisson noise is stabilised (generalised Anscombe transform) "
+            + "the output keeps the input's bit depth and alpha. By default the noise is measured from "
+            + "the image: camera noise at each scale, channel and frequency, or white, Poisson or "
+            + "salt-and-pepper noise when that is what it holds; --sigma S alone is white Gaussian "
+            + "noise of level S. Poisson noise is stabilised (generalised Anscombe transform) "
             + "and inverted with the exact unbiased inverse; impulse noise is restored pixel by pixel.")
 
     @Argument(help: "Input image (PNG, JPEG or TIFF).") var input: String
     @Argument(help: "Output image; the extension (.png, .jpg, .tif) picks the format.") var output: String
     @Option(help: "Noise standard deviation on the 0-255 scale, or auto to estimate it.")
     var sigma: SigmaOption = .auto
-    @Option(help: "Noise model: gaussian, poisson, poisson-gaussian, impulse or auto.") var noise: NoiseOption = .gaussian
+    @Option(help: "Noise model: auto, camera, gaussian, poisson, poisson-gaussian or impulse.") var noise: NoiseOption = .auto
+    @Option(help: "Factor on the noise levels, 0.1-4: above 1 removes more, below 1 less.") var strength: Float = 1
     @Option(help: "Poisson noise: photon counts at white (default: estimated).") var peak: Double?
     @Option(help: "Patch size: 8 or 16.") var patch: Int = 8
     @Option(help: "Pyramid scales, 1-6 (1 = single scale).") var scales: Int = 4
@@ -30,14 +33,16 @@ struct DCT: ParsableCommand {
     }
 
     var parameters: MultiScaleDCT.Parameters {
-        MultiScaleDCT.Parameters(sigma: sigma.value ?? 0, patchSize: patch, scales: scales, wiener: !noWiener)
+        var p = MultiScaleDCT.Parameters(sigma: sigma.value ?? 0, patchSize: patch, scales: scales, wiener: !noWiener)
+        p.strength = strength
+        return p
     }
 
     func run() throws {
         let file = try ImageFile(path: input)
         let img = file.image
         let model = try NoiseModelDCT.resolve(noise.kind, sigma: Double(sigma.value ?? 0), gain: peak.map { 255 / $0 } ?? 0,
-                                              image: img)
+                                              image: img, patchSize: patch)
         if !quiet && (sigma == .auto || noise != .gaussian) { printError("noise: \(describe(model))") }
         let units = NoiseModelDCT.workUnits(width: img.width, height: img.height, channels: img.channels,
                                             model: model, parameters)
@@ -64,10 +69,11 @@ enum SigmaOption: ExpressibleByArgument, Equatable {
 }
 
 enum NoiseOption: String, ExpressibleByArgument, CaseIterable {
-    case gaussian, poisson, poissonGaussian = "poisson-gaussian", impulse, auto
+    case gaussian, poisson, poissonGaussian = "poisson-gaussian", impulse, auto, camera
 
     var kind: NoiseModelDCT.Kind {
         switch self {
+        case .camera: .camera
         case .gaussian: .gaussian
         case .poisson: .poisson
         case .poissonGaussian: .poissonGaussian
@@ -82,7 +88,16 @@ func describe(_ model: NoiseModelDCT.Model) -> String {
     case .gaussian(let s): "gaussian, sigma \(format(s))"
     case .poissonGaussian(let g, let s): "poisson, peak \(format(255 / g))" + (s > 0 ? " + gaussian sigma \(format(s))" : "")
     case .impulse: "salt and pepper"
+    case .camera(let levels): "camera, levels per scale " + describe(levels)
     }
+}
+
+/// "Y 4.1 2.3 1.2 0.6, U ..., V ...": each channel's level at each scale.
+func describe(_ levels: [[Float]]) -> String {
+    let names = levels.first?.count == 3 ? ["Y", "U", "V"] : ["gray"]
+    return names.enumerated().map { c, name in
+        name + " " + levels.map { format(Double($0[c])) }.joined(separator: " ")
+    }.joined(separator: ", ")
 }
 
 /// Two decimals, without Foundation.

@@ -4,24 +4,42 @@ import DenoiseCore
 struct Estimate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Estimates the noise level of an image from the image alone.",
-        discussion: "Prints the Gaussian sigma (0-255 scale), the noise curve (sigma against intensity) "
-            + "and its Poisson-Gaussian fit, variance = gain * intensity + offset.")
+        discussion: "Prints the model `denoise dct` picks by default (camera noise with its level at "
+            + "each scale of the DCT pyramid and in each colour channel Y, U, V; white Gaussian; "
+            + "Poisson; salt and pepper), then the white-noise estimate: Gaussian sigma (0-255 "
+            + "scale), the noise curve (sigma against intensity) and its Poisson-Gaussian fit, "
+            + "variance = gain * intensity + offset.")
 
     @Argument(help: "Image (PNG, JPEG or TIFF).") var image: String
     @Flag(help: "Print a JSON object.") var json = false
 
     func run() throws {
-        let e = NoiseEstimator.estimate(try ImageFile(path: image).image)
+        let img = try ImageFile(path: image).image
+        let e = NoiseEstimator.estimate(img)
+        let model = try NoiseModelDCT.resolve(.auto, sigma: 0, gain: 0, image: img)
         if json {
             let curve = e.curve.map { "{\"intensity\": \(format($0.intensity)), \"sigma\": \(format($0.sigma))}" }
-            print("{\"sigma\": \(format(e.sigma)), \"gain\": \(format4(e.gain)), \"offset\": \(format(e.offset)), "
+            print("{\"model\": \(jsonObject(model)), \"sigma\": \(format(e.sigma)), \"gain\": \(format4(e.gain)), \"offset\": \(format(e.offset)), "
                   + "\"signal_dependent\": \(e.isSignalDependent), \"curve\": [\(curve.joined(separator: ", "))]}")
         } else {
+            print("model: \(describe(model))")
             print("sigma \(format(e.sigma))")
             print("noise curve (intensity: sigma): " + e.curve.map { "\(format($0.intensity)): \(format($0.sigma))" }.joined(separator: ", "))
             print("variance = \(format4(e.gain)) * intensity + \(format(e.offset))"
                   + (e.isSignalDependent ? " (signal-dependent: try --noise poisson)" : ""))
         }
+    }
+}
+
+/// The model as JSON: {"kind": "camera", "levels": [[Y, U, V] per scale]} and the like.
+private func jsonObject(_ model: NoiseModelDCT.Model) -> String {
+    switch model {
+    case .gaussian(let s): "{\"kind\": \"gaussian\", \"sigma\": \(format(s))}"
+    case .poissonGaussian(let g, let s): "{\"kind\": \"poisson-gaussian\", \"gain\": \(format4(g)), \"sigma\": \(format(s))}"
+    case .impulse: "{\"kind\": \"impulse\"}"
+    case .camera(let levels):
+        "{\"kind\": \"camera\", \"channels\": \(levels.first?.count ?? 0), \"levels\": ["
+            + levels.map { "[" + $0.map { format(Double($0)) }.joined(separator: ", ") + "]" }.joined(separator: ", ") + "]}"
     }
 }
 

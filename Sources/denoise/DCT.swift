@@ -7,9 +7,9 @@ private let paramsSizeV01 = MemoryLayout<dn_dct_params>.offset(of: \dn_dct_param
 @_cdecl("dn_dct_params_init")
 public func dn_dct_params_init(_ params: UnsafeMutablePointer<dn_dct_params>?) {
     guard let params else { return }
-    params.pointee = dn_dct_params(struct_size: MemoryLayout<dn_dct_params>.size, sigma: 25, patch_size: 8,
+    params.pointee = dn_dct_params(struct_size: MemoryLayout<dn_dct_params>.size, sigma: 0, patch_size: 8,
                                    scales: 4, wiener: 1, threads: 0, progress: nil, progress_user: nil,
-                                   noise: DN_NOISE_GAUSSIAN, poisson_peak: 0)
+                                   noise: DN_NOISE_AUTO, poisson_peak: 0, strength: 1, levels: nil)
 }
 
 @_cdecl("dn_dct_denoise")
@@ -29,8 +29,9 @@ public func dn_dct_denoise(_ input: UnsafePointer<dn_image>?, _ output: UnsafePo
         }
         guard p.threads >= 0 else { throw APIError(DN_ERROR_INVALID_ARGUMENT, "threads must be 0 or more, got \(p.threads)") }
         let (src, dst, li, lo) = try layouts(input, output)
-        let settings = MultiScaleDCT.Parameters(sigma: p.sigma, patchSize: Int(p.patch_size), scales: Int(p.scales),
+        var settings = MultiScaleDCT.Parameters(sigma: p.sigma, patchSize: Int(p.patch_size), scales: Int(p.scales),
                                                 wiener: p.wiener != 0)
+        settings.strength = p.strength
         try settings.validate()
         guard let kind = NoiseModelDCT.Kind(rawValue: Int(p.noise.rawValue)) else {
             throw APIError(DN_ERROR_INVALID_ARGUMENT, "noise model \(p.noise.rawValue) is not one of DN_NOISE_*")
@@ -38,7 +39,9 @@ public func dn_dct_denoise(_ input: UnsafePointer<dn_image>?, _ output: UnsafePo
         let peak = p.poisson_peak
         guard peak.isFinite, peak >= 0 else { throw APIError(DN_ERROR_INVALID_ARGUMENT, "poisson_peak must be 0 or more, got \(peak)") }
         let image = try PlanarImage(interleaved: src, layout: li)
-        let model = try NoiseModelDCT.resolve(kind, sigma: Double(p.sigma), gain: peak > 0 ? 255 / Double(peak) : 0, image: image)
+        let model = try p.levels.map { try NoiseModelDCT.Model(levels: $0) }
+            ?? NoiseModelDCT.resolve(kind, sigma: Double(p.sigma), gain: peak > 0 ? 255 / Double(peak) : 0, image: image,
+                                     patchSize: settings.patchSize)
         let job = Job(threads: Int(p.threads),
                       workUnits: NoiseModelDCT.workUnits(width: li.width, height: li.height, channels: li.channels,
                                                          model: model, settings),

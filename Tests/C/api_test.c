@@ -69,8 +69,8 @@ int main(void) {
     dn_dct_params p;
     memset(&p, 0xAB, sizeof p);
     dn_dct_params_init(&p);
-    CHECK(p.struct_size == sizeof p && p.sigma == 25 && p.patch_size == 8 && p.scales == 4 && p.wiener == 1 &&
-          p.threads == 0 && p.progress == NULL, "defaults");
+    CHECK(p.struct_size == sizeof p && p.sigma == 0 && p.noise == DN_NOISE_AUTO && p.patch_size == 8 && p.scales == 4 &&
+          p.wiener == 1 && p.threads == 0 && p.progress == NULL && p.strength == 1 && p.levels == NULL, "defaults");
     dn_dct_params_init(NULL); /* harmless */
 
     /* RGBA u8, in place: PSNR gain, alpha untouched */
@@ -191,9 +191,59 @@ int main(void) {
     dn_image eo = { explicit_out, W, H, CH, DN_U8, (size_t)W * CH }, ao = { auto_out, W, H, CH, DN_U8, (size_t)W * CH };
     q = p; q.progress = NULL; q.sigma = est.sigma;
     EXPECT_STATUS(dn_dct_denoise(&im, &eo, &q), DN_OK);
-    q.sigma = 0;
+    q.sigma = 0; q.noise = DN_NOISE_GAUSSIAN;
     EXPECT_STATUS(dn_dct_denoise(&im, &ao, &q), DN_OK);
     CHECK(memcmp(explicit_out, auto_out, W * H * CH) == 0, "sigma 0 differs from the estimated sigma");
+    /* the default (automatic) model recognises white noise as white, and says so */
+    dn_noise_levels lv;
+    memset(&lv, 0xAB, sizeof lv);
+    dn_noise_levels_init(&lv);
+    CHECK(lv.struct_size == sizeof lv && lv.model == DN_NOISE_GAUSSIAN && lv.sigma == 0, "levels defaults");
+    EXPECT_STATUS(dn_measure_noise(&im, &lv), DN_OK);
+    CHECK(lv.model == DN_NOISE_GAUSSIAN && fabsf(lv.sigma - est.sigma) < 1e-4, "white noise measured as model %d, sigma %.2f",
+          lv.model, lv.sigma);
+    q = p; q.progress = NULL;
+    EXPECT_STATUS(dn_dct_denoise(&im, &ao, &q), DN_OK);
+    CHECK(memcmp(explicit_out, auto_out, W * H * CH) == 0, "the default differs from Gaussian at the estimated sigma");
+    /* a model passed in is used as given: camera levels, white at 20 halving per scale, equal Gaussian 20 */
+    dn_noise_levels cam;
+    dn_noise_levels_init(&cam);
+    cam.model = DN_NOISE_CAMERA; cam.channels = 3; cam.scales = 1;
+    cam.camera[0][0] = cam.camera[0][1] = cam.camera[0][2] = 20;
+    q = p; q.progress = NULL; q.levels = &cam;
+    EXPECT_STATUS(dn_dct_denoise(&im, &ao, &q), DN_OK);
+    q = p; q.progress = NULL; q.sigma = 20; q.noise = DN_NOISE_GAUSSIAN;
+    EXPECT_STATUS(dn_dct_denoise(&im, &eo, &q), DN_OK);
+    /* (white noise's levels follow the pixel counts of odd-sized layers, 0.497 here, not exactly 1/2) */
+    double diff = 0;
+    for (int i = 0; i < W * H * CH; i++) diff += abs(auto_out[i] - explicit_out[i]);
+    CHECK(diff / (W * H * CH) < 0.1, "camera levels 20 (halving per scale) differ from Gaussian sigma 20 by %.3f",
+          diff / (W * H * CH));
+    /* strength multiplies the level: sigma 10 at strength 2 is sigma 20 */
+    q.sigma = 10; q.strength = 2;
+    EXPECT_STATUS(dn_dct_denoise(&im, &ao, &q), DN_OK);
+    CHECK(memcmp(explicit_out, auto_out, W * H * CH) == 0, "strength 2 at sigma 10 differs from sigma 20");
+    q.strength = 0;    EXPECT_STATUS(dn_dct_denoise(&im, &ao, &q), DN_ERROR_INVALID_ARGUMENT);
+    q.strength = NAN;  EXPECT_STATUS(dn_dct_denoise(&im, &ao, &q), DN_ERROR_INVALID_ARGUMENT);
+    q.strength = 1;
+    /* bad models passed in are refused with a message, output untouched */
+    memcpy(auto_out, orig, W * H * CH);
+    q.levels = &cam;
+    cam.camera[0][1] = NAN; EXPECT_STATUS(dn_dct_denoise(&im, &ao, &q), DN_ERROR_INVALID_ARGUMENT);
+    cam.camera[0][1] = 20; cam.scales = 0; EXPECT_STATUS(dn_dct_denoise(&im, &ao, &q), DN_ERROR_INVALID_ARGUMENT);
+    cam.scales = 1; cam.channels = 1; EXPECT_STATUS(dn_dct_denoise(&im, &ao, &q), DN_ERROR_INVALID_ARGUMENT);
+    cam.channels = 3; cam.struct_size = 8; EXPECT_STATUS(dn_dct_denoise(&im, &ao, &q), DN_ERROR_INVALID_ARGUMENT);
+    cam.struct_size = sizeof cam; cam.model = (dn_noise_model)42; EXPECT_STATUS(dn_dct_denoise(&im, &ao, &q), DN_ERROR_INVALID_ARGUMENT);
+    CHECK(strstr(dn_last_error(), "levels") != NULL, "message: %s", dn_last_error());
+    CHECK(memcmp(auto_out, orig, W * H * CH) == 0, "a refused call wrote its output");
+    EXPECT_STATUS(dn_measure_noise(NULL, &lv), DN_ERROR_NULL_POINTER);
+    EXPECT_STATUS(dn_measure_noise(&im, NULL), DN_ERROR_NULL_POINTER);
+    lv.struct_size = 0; EXPECT_STATUS(dn_measure_noise(&im, &lv), DN_ERROR_INVALID_ARGUMENT);
+    dn_noise_levels_init(&lv);
+    EXPECT_STATUS(dn_measure_noise(&nim, &lv), DN_ERROR_NONFINITE);
+    EXPECT_STATUS(dn_measure_noise(&tiny, &lv), DN_OK);
+    CHECK(lv.model == DN_NOISE_GAUSSIAN && lv.sigma == 0, "1x1 image: model %d sigma %.2f", lv.model, lv.sigma);
+    q = p; q.progress = NULL;
     CHECK(memcmp(img, orig, W * H * CH) == 0, "input changed");
     uint8_t flat[32 * 32];
     memset(flat, 77, sizeof flat);
@@ -228,7 +278,7 @@ int main(void) {
     q.noise = (dn_noise_model)9;  EXPECT_STATUS(dn_dct_denoise(&im, &ao, &q), DN_ERROR_INVALID_ARGUMENT);
     q.noise = DN_NOISE_POISSON; q.poisson_peak = -1;
     EXPECT_STATUS(dn_dct_denoise(&im, &ao, &q), DN_ERROR_INVALID_ARGUMENT);
-    /* a 0.1 caller's smaller struct still works, as Gaussian */
+    /* a 0.1 caller's smaller struct still works: the fields it lacks keep their defaults */
     q = p; q.progress = NULL; q.struct_size = offsetof(dn_dct_params, noise); q.noise = (dn_noise_model)9;
     EXPECT_STATUS(dn_dct_denoise(&im, &ao, &q), DN_OK);
 

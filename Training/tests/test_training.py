@@ -130,3 +130,87 @@ def test_resume_equals_one_longer_run(tmp_path):
         assert other["state"]["step"] == b["state"]["step"] == 4
         for k in b["model"]:
             assert torch.equal(other["model"][k], b["model"][k]), (run, k)
+
+
+# ---- camera-pipeline noise synthesis ----
+
+import camera_noise  # noqa: E402
+
+
+def photo(size=96):
+    """A smooth, photo-like colour crop (gradients and a disc), in gamut."""
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    disc = ((yy - 0.5) ** 2 + (xx - 0.4) ** 2 < 0.08).astype(float)
+    rgb = np.stack([0.2 + 0.6 * xx, 0.3 + 0.4 * yy, 0.5 - 0.3 * disc], axis=-1)
+    return np.rint(rgb * 255).astype(np.uint8)
+
+
+def test_camera_pipeline_without_noise_returns_the_input():
+    clean = photo()
+    for k in range(10):
+        rng = np.random.default_rng(k)
+        r = camera_noise.random_rendering(rng)
+        x = clean / 255.0
+        assert np.abs(camera_noise.process(camera_noise.unprocess(x, r), r) - x).max() < 1e-6  # far below one 8-bit step
+        noisy, target = camera_noise.camera_pair(clean, np.random.default_rng(k), jpeg_probability=0, noise_scale=0)
+        assert np.array_equal(noisy, target) and np.abs(target.astype(int) - clean).max() <= 1
+        noisy, _ = camera_noise.camera_pair(clean, np.random.default_rng(k), jpeg_probability=1, noise_scale=0)
+        assert 30 < data.psnr(noisy, clean) < 60  # JPEG alone (quality >= 60, 4:2:0 at the disc edge)
+
+
+def test_raw_noise_variance_is_affine_in_the_signal():
+    rng = np.random.default_rng(0)
+    s = camera_noise.Sensor(shot=4e-3, read=2e-4, bayer=(0, 0), demosaic="bilinear")
+    levels = np.array([0.02, 0.1, 0.3, 0.6, 0.9])
+    measured = []
+    for x in levels:
+        raw = np.full((256, 256), x)
+        noise = np.sqrt(s.shot * raw + s.read) * rng.standard_normal(raw.shape)
+        measured.append(noise.var())
+    gain, offset = np.polyfit(levels, measured, 1)
+    assert abs(gain - 4e-3) < 2e-4 and abs(offset - 2e-4) < 5e-5
+
+
+def test_read_noise_follows_the_log_linear_relation():
+    rng = np.random.default_rng(1)
+    sensors = [camera_noise.random_sensor(rng) for _ in range(2000)]
+    x, y = np.log([s.shot for s in sensors]), np.log([s.read for s in sensors])
+    slope, intercept = np.polyfit(x, y, 1)
+    assert abs(slope - 2.18) < 0.05 and abs(intercept - 1.20) < 0.3
+
+
+def test_demosaicked_noise_is_spatially_correlated():
+    for method in ("bilinear", "mhc"):
+        s = camera_noise.Sensor(shot=0, read=1.0, bayer=(1, 0), demosaic=method)
+        white = np.random.default_rng(2).standard_normal((256, 256))
+        n = camera_noise.demosaic(white, s)
+        for c in range(3):
+            ch = n[8:-8, 8:-8, c]
+            corr = np.corrcoef(ch[:, :-1].ravel(), ch[:, 1:].ravel())[0, 1]
+            assert corr > 0.1, (method, c, corr)
+        assert abs(np.corrcoef(white[:, :-1].ravel(), white[:, 1:].ravel())[0, 1]) < 0.02
+
+
+def test_demosaicing_keeps_constant_images_and_sampled_values():
+    for method in ("bilinear", "mhc"):
+        for bayer in ((0, 0), (0, 1), (1, 0), (1, 1)):
+            s = camera_noise.Sensor(shot=0, read=0, bayer=bayer, demosaic=method)
+            rgb = np.ones((20, 22, 3)) * np.array([0.2, 0.5, 0.7])
+            out = camera_noise.demosaic(camera_noise.mosaic(rgb, bayer), s)
+            assert np.abs(out - rgb).max() < 1e-12
+            raw = np.random.default_rng(3).random((20, 22))
+            out = camera_noise.demosaic(raw, s)
+            red, green, blue = camera_noise.bayer_masks(20, 22, bayer)
+            assert np.allclose(out[..., 0][red], raw[red]) and np.allclose(out[..., 1][green], raw[green])
+
+
+def test_camera_batches_mix_and_stay_deterministic():
+    imgs = fake_images()
+    a = data.batch(imgs, seed=1, step=3, size=6, crop=32, gray_fraction=0.3, camera_fraction=0.5)
+    b = data.batch(imgs, seed=1, step=3, size=6, crop=32, gray_fraction=0.3, camera_fraction=0.5)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert a[0].shape == (6, 3, 32, 32) and 0 <= a[0].min() and a[0].max() <= 1
+    # camera_fraction 0 draws exactly the batches of before (a resumed run stays exact).
+    old = data.batch(imgs, seed=1, step=3, size=6, crop=32, gray_fraction=0.3)
+    new = data.batch(imgs, seed=1, step=3, size=6, crop=32, gray_fraction=0.3, camera_fraction=0.0)
+    assert np.array_equal(old[0], new[0])

@@ -1,9 +1,10 @@
-/// The DCT denoiser for the noise users actually have: Gaussian of known or estimated level,
-/// photon (Poisson) and Poisson-Gaussian noise through variance stabilisation, salt-and-pepper
-/// impulses (restored, then refined by DCT inpainting), or whichever of these the image shows.
+/// The DCT denoiser for the noise users actually have: camera noise of a measured spectrum,
+/// Gaussian of known or estimated level, photon (Poisson) and Poisson-Gaussian noise through
+/// variance stabilisation, salt-and-pepper impulses (restored, then refined by DCT inpainting), or
+/// whichever of these the image shows.
 public enum NoiseModelDCT {
     public enum Kind: Int, Sendable, CaseIterable {
-        case gaussian = 0, poisson, poissonGaussian, impulse, auto
+        case gaussian = 0, poisson, poissonGaussian, impulse, auto, camera
     }
 
     /// A fully specified model, after estimation filled in what the caller left at 0.
@@ -12,11 +13,15 @@ public enum NoiseModelDCT {
         /// variance = gain * intensity + sigma² (0...255 scale).
         case poissonGaussian(gain: Double, sigma: Double)
         case impulse
+        /// Camera noise: a level per pyramid scale (finest first) and colour channel (Y, U, V).
+        case camera(levels: [[Float]])
     }
 
     /// Chooses the model. `sigma` (Gaussian, or the Gaussian part) and `gain` (Poisson) are used
-    /// as given when positive and estimated when 0.
-    public static func resolve(_ kind: Kind, sigma: Double, gain: Double, image: PlanarImage) throws -> Model {
+    /// as given when positive and estimated when 0; `auto` with a sigma given is Gaussian of that
+    /// level. `patchSize` is the denoiser's (camera noise is measured for it).
+    public static func resolve(_ kind: Kind, sigma: Double, gain: Double, image: PlanarImage,
+                               patchSize: Int = 8) throws -> Model {
         guard sigma.isFinite, sigma >= 0, sigma <= 255 else { throw DenoiseError.invalidArgument("sigma must be in 0...255, got \(sigma)") }
         guard gain.isFinite, gain >= 0 else { throw DenoiseError.invalidArgument("gain must be 0 or more, got \(gain)") }
         lazy var estimate = NoiseEstimator.estimate(image)
@@ -30,13 +35,27 @@ public enum NoiseModelDCT {
                                     sigma: sigma > 0 ? sigma : estimate.offset.squareRoot())
         case .impulse:
             return .impulse
+        case .camera:
+            return spectrum(image, patchSize: patchSize).map { .camera(levels: $0.cameraLevels) } ?? .gaussian(sigma: estimate.sigma)
         case .auto:
+            if sigma > 0 { return .gaussian(sigma: sigma) }
             if looksImpulsive(image) { return .impulse }
+            if let s = spectrum(image, patchSize: patchSize), !s.isWhite { return .camera(levels: s.cameraLevels) }
             if estimate.isSignalDependent {
                 return .poissonGaussian(gain: estimate.gain, sigma: estimate.offset.squareRoot())
             }
             return .gaussian(sigma: estimate.sigma)
         }
+    }
+
+    /// The measured noise spectrum of `image`'s colour planes, for the default 4 scales (the
+    /// denoiser extends or cuts it to the scales it runs).
+    public static func spectrum(_ image: PlanarImage, patchSize: Int) -> NoiseSpectrum? {
+        let color = image.channels >= 3 ? 3 : 1
+        var work = image.planes(0..<color)
+        if color == 3 { ColorTransform.forward(&work) }
+        return SpectrumEstimator.estimate(decorrelated: work, patchSize: patchSize,
+                                          layers: MultiScaleDCT.Parameters.scaleRange.upperBound)
     }
 
     /// Pure photon noise: the gain that best explains the curve alone (variance ∝ intensity), on
@@ -73,15 +92,18 @@ public enum NoiseModelDCT {
         return dct
     }
 
-    /// Denoises under `model`; `p` gives the DCT settings (its sigma is ignored). Unbiased inverse
-    /// of the Anscombe transform unless `algebraicInverse`.
+    /// Denoises under `model`; `p` gives the DCT settings (its sigma is ignored; its strength
+    /// multiplies the model's levels, except for impulses). Unbiased inverse of the Anscombe
+    /// transform unless `algebraicInverse`.
     public static func denoise(_ image: PlanarImage, _ model: Model, _ p: MultiScaleDCT.Parameters,
                                algebraicInverse: Bool = false, job: Job) throws -> PlanarImage {
         switch model {
         case .gaussian(let sigma):
             var q = p
-            q.sigma = Float(sigma)
+            q.sigma = min(Float(sigma) * p.strength, MultiScaleDCT.Parameters.sigmaRange.upperBound)
             return try MultiScaleDCT.denoise(image, q, job: job)
+        case .camera(let levels):
+            return try MultiScaleDCT.denoise(image, levels: levels.map { $0.map { $0 * p.strength } }, p, job: job)
         case .impulse:
             let restored = try ImpulseFilter.restore(image, job: job)
             var work = restored.image
@@ -101,7 +123,7 @@ public enum NoiseModelDCT {
             var work = image
             for i in 0..<count { work.samples[i] = Float(scale * vst.forward(Double(image.samples[i]))) }
             var q = p
-            q.sigma = Float(scale)
+            q.sigma = Float(scale) * p.strength
             work = try MultiScaleDCT.denoise(work, q, job: job)
             for i in 0..<count {
                 let d = Double(work.samples[i]) / scale

@@ -1,0 +1,175 @@
+"""Camera-pipeline noise synthesis: what a camera does to sensor noise before the photo reaches us.
+
+A clean sRGB crop is "unprocessed" to a raw-like linear signal (Brooks et al., "Unprocessing
+Images for Learned Raw Denoising", CVPR 2019): inverse tone curve, inverse gamma, inverse colour
+matrix, inverse white-balance and digital gains. It is mosaicked to a Bayer pattern, gets shot and
+read noise (variance = shot * x + read, with log(read) linear in log(shot) as that paper measured
+on real sensors), is demosaicked (bilinear, or Malvar-He-Cutler 2004), rendered back with the same
+gains, matrix, gamma and tone curve, quantised to 8 bits and, usually, JPEG-compressed.
+
+Demosaicing is linear, so it acts on signal and noise separately; the signal is kept at full
+resolution (as a perfect demosaic would give it) and only the noise, drawn at the Bayer sites with
+the variance of the mosaicked signal there, goes through the demosaic filter. The noise gets the
+spatial and cross-channel correlation a camera gives it, without the colour artefacts that
+demosaicing our already-detailed photos would add to both sides of a training pair. The clean
+target is the crop itself (the same rendering without noise).
+
+All randomness comes from the `rng` passed in, so a batch stays a pure function of (seed, step).
+"""
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from scipy.ndimage import convolve
+
+
+@dataclass
+class Rendering:
+    """One camera's rendering: linear camera RGB -> sRGB-like output."""
+    cam2rgb: np.ndarray      # 3 x 3, rows sum to 1 (white stays white)
+    wb: np.ndarray           # white-balance gains (red, 1, blue)
+    digital_gain: float
+    gamma: float
+    tone: float              # 0: no tone curve, 1: the full smoothstep S-curve
+
+
+@dataclass
+class Sensor:
+    shot: float              # variance per unit of linear signal
+    read: float              # variance at zero signal
+    bayer: tuple             # (row, column) of the red sample in each 2x2 cell
+    demosaic: str            # "bilinear" or "mhc"
+
+
+def random_rendering(rng):
+    # Camera colour is less saturated than sRGB: cam2rgb has a dominant diagonal and negative
+    # off-diagonal terms, rows summing to 1.
+    off = -rng.uniform(0.05, 0.6, (3, 3))
+    np.fill_diagonal(off, 0)
+    cam2rgb = off + np.diag(1 - off.sum(axis=1))
+    return Rendering(cam2rgb=cam2rgb,
+                     wb=np.array([rng.uniform(1.9, 2.4), 1.0, rng.uniform(1.5, 1.9)]),
+                     digital_gain=float(max(0.5, rng.normal(1 / 0.8, 0.1))),
+                     gamma=float(rng.uniform(2.0, 2.4)),
+                     tone=float(rng.choice([0.0, rng.uniform(0.3, 1.0)])))
+
+
+def random_sensor(rng, shot_range=(3e-5, 1.2e-2)):
+    """Shot noise log-uniform over the range Brooks et al. fitted to real cameras (1e-4 to 1.2e-2),
+    extended down to the low-ISO end; read noise from their log-linear relation with its spread."""
+    log_shot = rng.uniform(np.log(shot_range[0]), np.log(shot_range[1]))
+    log_read = 2.18 * log_shot + 1.20 + rng.normal(0, 0.26)
+    return Sensor(shot=float(np.exp(log_shot)), read=float(np.exp(log_read)),
+                  bayer=(int(rng.integers(2)), int(rng.integers(2))),
+                  demosaic=str(rng.choice(["bilinear", "mhc"])))
+
+
+# ---- tone curve and gamma ----
+
+def tone(x, t):
+    return (1 - t) * x + t * (3 * x * x - 2 * x ** 3)
+
+
+_GRID = np.linspace(0, 1, 4097)
+
+
+def inverse_tone(y, t):
+    # Monotone for t <= 1: invert by interpolation on a fine grid (exact to ~1e-6).
+    return np.interp(y, tone(_GRID, t), _GRID) if t > 0 else y
+
+
+def unprocess(srgb, r):
+    """srgb: H x W x 3 in [0, 1] -> linear camera RGB (before white balance and gain)."""
+    x = inverse_tone(np.clip(srgb, 0, 1), r.tone)
+    x = x ** r.gamma
+    x = x @ np.linalg.inv(r.cam2rgb).T
+    return np.clip(x / (r.wb * r.digital_gain), 0, 1)
+
+
+def process(cam, r):
+    """The inverse of `unprocess`: linear camera RGB -> sRGB-like in [0, 1]."""
+    x = np.clip(cam * (r.wb * r.digital_gain), 0, 1)
+    x = np.clip(x @ r.cam2rgb.T, 0, 1)
+    return tone(x ** (1 / r.gamma), r.tone)
+
+
+# ---- Bayer mosaic and demosaicing ----
+
+def bayer_masks(h, w, bayer):
+    """Boolean masks (red, green, blue) of a Bayer pattern whose red sample is at `bayer`."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    ry, rx = bayer
+    red = (yy % 2 == ry) & (xx % 2 == rx)
+    blue = (yy % 2 != ry) & (xx % 2 != rx)
+    return red, ~(red | blue), blue
+
+
+def mosaic(rgb, bayer):
+    red, green, blue = bayer_masks(*rgb.shape[:2], bayer)
+    return rgb[..., 0] * red + rgb[..., 1] * green + rgb[..., 2] * blue
+
+
+def _conv(x, k):
+    # 'mirror' reflects about the edge sample, which keeps the Bayer phase.
+    return convolve(x, np.asarray(k, dtype=np.float64), mode="mirror")
+
+
+def demosaic_bilinear(raw, bayer):
+    red, green, blue = bayer_masks(*raw.shape, bayer)
+    kg = np.array([[0, 1, 0], [1, 4, 1], [0, 1, 0]]) / 4
+    krb = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 4
+    return np.stack([_conv(raw * red, krb), _conv(raw * green, kg), _conv(raw * blue, krb)], axis=-1)
+
+
+# Malvar, He & Cutler, "High-quality linear interpolation for demosaicing of Bayer-patterned color
+# images" (ICASSP 2004): the published 5x5 filters, in eighths.
+_G_AT_RB = np.array([[0, 0, -1, 0, 0], [0, 0, 2, 0, 0], [-1, 2, 4, 2, -1], [0, 0, 2, 0, 0], [0, 0, -1, 0, 0]]) / 8
+_C_AT_G_ROW = np.array([[0, 0, .5, 0, 0], [0, -1, 0, -1, 0], [-1, 4, 5, 4, -1], [0, -1, 0, -1, 0], [0, 0, .5, 0, 0]]) / 8
+_C_AT_G_COL = _C_AT_G_ROW.T
+_C_AT_C = np.array([[0, 0, -1.5, 0, 0], [0, 2, 0, 2, 0], [-1.5, 0, 6, 0, -1.5], [0, 2, 0, 2, 0], [0, 0, -1.5, 0, 0]]) / 8
+
+
+def demosaic_mhc(raw, bayer):
+    h, w = raw.shape
+    red, green, blue = bayer_masks(h, w, bayer)
+    yy = np.mgrid[0:h, 0:w][0]
+    red_row = (yy % 2 == bayer[0])
+    g = np.where(green, raw, _conv(raw, _G_AT_RB))
+    at_row, at_col, at_opp = _conv(raw, _C_AT_G_ROW), _conv(raw, _C_AT_G_COL), _conv(raw, _C_AT_C)
+    # Red at a green sample: the red neighbours are in its row on red rows, in its column elsewhere.
+    r = np.where(red, raw, np.where(green, np.where(red_row, at_row, at_col), at_opp))
+    b = np.where(blue, raw, np.where(green, np.where(red_row, at_col, at_row), at_opp))
+    return np.stack([r, g, b], axis=-1)
+
+
+def demosaic(raw, sensor):
+    return (demosaic_mhc if sensor.demosaic == "mhc" else demosaic_bilinear)(raw, sensor.bayer)
+
+
+# ---- the whole pipeline ----
+
+def jpeg(rgb8, quality, subsampling):
+    buf = io.BytesIO()
+    Image.fromarray(rgb8).save(buf, format="JPEG", quality=int(quality), subsampling=subsampling)
+    return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+
+
+def to8(x):
+    return np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
+
+
+def camera_pair(clean, rng, jpeg_probability=0.8, noise_scale=1.0):
+    """clean: uint8 H x W x 3. Returns (noisy, target), both uint8 H x W x 3; the target is `clean`
+    up to the rendering's clipping of out-of-gamut colours (none on ordinary photos).
+
+    `noise_scale` multiplies both variances (0: no noise, for tests)."""
+    r, s = random_rendering(rng), random_sensor(rng)
+    cam = unprocess(clean.astype(np.float64) / 255, r)
+    variance = noise_scale * (s.shot * mosaic(cam, s.bayer) + s.read)
+    noise = np.sqrt(np.maximum(variance, 0)) * rng.standard_normal(variance.shape)
+    target = to8(process(cam, r))
+    noisy = to8(process(cam + demosaic(noise, s), r))
+    if rng.random() < jpeg_probability:
+        noisy = jpeg(noisy, rng.integers(60, 101), int(rng.choice([0, 2, 2])))  # 4:4:4 or 4:2:0
+    return noisy, target
