@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT, kodak, noisy, psnr, run
+from conftest import EVAL, ROOT, kodak, noisy, psnr, run
 
 GIMP_DIR = os.environ.get("GIMP2_DIRECTORY", "")
+PREFIX = Path(os.environ.get("DENOISE_PREFIX", ""))
 pytestmark = pytest.mark.skipif(not GIMP_DIR or not shutil.which("gimp-console-2.10"),
                                 reason="GIMP 2.10 or GIMP2_DIRECTORY missing")
 
@@ -93,7 +94,8 @@ def test_bad_parameters_fail_and_keep_the_image(tmp_path):
 
 @pytest.mark.skipif(not shutil.which("Xvfb") or not shutil.which("xdotool"), reason="Xvfb/xdotool missing")
 def test_dialog_opens_changes_a_value_and_applies(tmp_path):
-    """Opens the real dialog in gimp-2.10 under Xvfb, types a new sigma, presses OK."""
+    """Opens the real dialog in gimp-2.10 under Xvfb: it opens in automatic mode with what it
+    measured; turning that off and typing a sigma of 30, then OK, applies 30."""
     clean = kodak()[:200, :200]
     src, dst = tmp_path / "in.png", tmp_path / "out.png"
     n = noisy(clean, 30, 10)
@@ -116,10 +118,11 @@ def test_dialog_opens_changes_a_value_and_applies(tmp_path):
             subprocess.run(["import", "-window", win, str(ROOT / "docs" / "dialog-dct.png")], env=env, check=True)
         xdo = lambda *a: subprocess.run(["xdotool", *a], env=env, check=True)
         # No window manager runs under Xvfb: focus the dialog directly, then type as a user would.
-        # Alt+S (the "_Sigma" mnemonic) focuses the sigma entry; Alt+O presses "_OK".
+        # Alt+A toggles "_Automatic" off; Alt+S (the "_Sigma" mnemonic) focuses the sigma entry;
+        # Alt+O presses "_OK".
         xdo("windowfocus", "--sync", win)
-        for keys in (["key", "alt+s"], ["key", "ctrl+a"], ["type", "30"], ["key", "Tab"], ["sleep", "0.5"],
-                     ["key", "alt+o"]):
+        for keys in (["key", "alt+a"], ["sleep", "0.3"], ["key", "alt+s"], ["key", "ctrl+a"], ["type", "30"],
+                     ["key", "Tab"], ["sleep", "0.5"], ["key", "alt+o"]):
             xdo(*keys)
         for _ in range(120):
             if dst.exists() and gimp.poll() is not None:
@@ -127,7 +130,13 @@ def test_dialog_opens_changes_a_value_and_applies(tmp_path):
             time.sleep(0.5)
         assert dst.exists(), "GIMP wrote no result"
         out = np.asarray(Image.open(dst))[..., :3]
-        # Sigma 30 as typed, not the 5 that the call passed: the dialog's value was used.
+        # Sigma 30 as typed, not the 5 that the call passed: the result is the CLI's at sigma 30.
+        ref = {}
+        for s in (5, 30):
+            path = tmp_path / f"cli{s}.png"
+            assert run([str(PREFIX / "bin" / "denoise"), "dct", str(src), str(path), "--sigma", str(s)]).returncode == 0
+            ref[s] = np.abs(np.asarray(Image.open(path))[..., :3].astype(float) - out).mean()
+        assert ref[30] < 0.2 < ref[5], ref
         assert psnr(out, clean) > psnr(n, clean) + 7
     finally:
         if gimp and gimp.poll() is None:
@@ -173,6 +182,28 @@ def test_mprnet_batch_runs_with_a_model_from_the_environment(tmp_path):
     finally:
         del os.environ["DENOISE_MPRNET_MODEL"]
     assert "MPRNET-FAILED" in log and "cannot open" in log, log
+
+
+def test_automatic_procedure_on_a_camera_photo(tmp_path):
+    """plug-in-denoise-dct-auto measures the camera noise of a real photo and removes it; strength
+    scales it; sigma 0 in plug-in-denoise-dct is the same automatic model."""
+    polyu = EVAL / "PolyU100"
+    name = "Canon80D_8_8_12800_printer_16.JPG"
+    src = tmp_path / "photo.png"
+    Image.open(polyu / "noisy" / name).convert("RGB").save(src)
+    clean = np.asarray(Image.open(polyu / "clean" / name).convert("RGB"))
+    before = psnr(np.asarray(Image.open(src)), clean)
+    outs = {}
+    for tag, call in [("auto", "(plug-in-denoise-dct-auto RUN-NONINTERACTIVE image drawable 1.0)"),
+                      ("strong", "(plug-in-denoise-dct-auto RUN-NONINTERACTIVE image drawable 2.0)"),
+                      ("zero", "(plug-in-denoise-dct RUN-NONINTERACTIVE image drawable 0.0 8 4)")]:
+        dst = tmp_path / f"{tag}.png"
+        log = batch(f'{load(src)} (ok {call}) {save(dst)}', tmp_path)
+        assert dst.exists(), log
+        outs[tag] = np.asarray(Image.open(dst))[..., :3]
+    assert psnr(outs["auto"], clean) > before + 2, (before, psnr(outs["auto"], clean))
+    assert np.array_equal(outs["auto"], outs["zero"])
+    assert not np.array_equal(outs["auto"], outs["strong"])
 
 
 def test_estimate_and_noise_models_in_batch_mode(tmp_path):

@@ -20,25 +20,6 @@ public struct NoiseSpectrum: Sendable, Equatable {
         self.layers = layers
     }
 
-    /// White noise of level `sigma`: σ · 2^-i everywhere in layer i.
-    public static func white(sigma: Float, patchSize: Int, channels: Int, layers: Int) -> NoiseSpectrum {
-        let count = channels * patchSize * patchSize
-        return NoiseSpectrum(patchSize: patchSize, channels: channels,
-                             layers: (0..<layers).map { [Float](repeating: sigma / Float(1 << $0), count: count) })
-    }
-
-    /// Every level times `factor`.
-    public func scaled(by factor: Float) -> NoiseSpectrum {
-        NoiseSpectrum(patchSize: patchSize, channels: channels, layers: layers.map { $0.map { $0 * factor } })
-    }
-
-    /// The first `count` layers (the coarsest one repeated, halved per layer, if there are fewer).
-    public func prefix(_ count: Int) -> NoiseSpectrum {
-        var l = Array(layers.prefix(count))
-        while l.count < count { l.append(l[l.count - 1].map { $0 / 2 }) }
-        return NoiseSpectrum(patchSize: patchSize, channels: channels, layers: l)
-    }
-
     /// Root-mean-square level of `channel` in `layer` over the coefficients that layer contributes
     /// to the result (recomposition replaces the lowest quarter of each side's frequencies by the
     /// coarser layer's).
@@ -69,23 +50,18 @@ public struct NoiseSpectrum: Sendable, Equatable {
         return (sum / count).squareRoot()
     }
 
-    /// True when the finest layer's spectrum is what white noise gives: flat over frequencies and
-    /// equal in every channel, within what measuring noise explains. Camera noise is neither
-    /// (demosaicing and JPEG take its high frequencies, chroma differs from luma). Coarser layers
-    /// are not asked: image structure leaks into their flattest blocks. No measurable noise (a
-    /// flat or clean image) counts as white, of level 0.
+    /// True when the finest layer's luma (or gray) spectrum is what white noise gives: flat over
+    /// frequencies, its high band within a third of its middle one. Camera noise is far from it
+    /// (demosaicing and JPEG take its high frequencies: 0.25 to 0.6 of the middle band on camera
+    /// JPEGs); chroma is not asked, as film grain and luma-only noise leave it weak, and neither
+    /// are coarser layers, whose flattest blocks image structure reaches. No measurable noise (a
+    /// flat or clean image) counts as white, of level 0; noise in chroma alone does not.
     public var isWhite: Bool {
         let n = patchSize, low = SpectrumEstimator.lowLimit(n)
-        let within = { (r: Float) in r > 0.75 && r < 1.33 }
         let mids = (0..<channels).map { band(0, $0, (low + 1)...(n - 1)) }
         if mids.allSatisfy({ $0 < Self.measurable }) { return true }
-        var levels: [Float] = []
-        for c in 0..<channels {
-            let mid = mids[c], high = band(0, c, n...(2 * n - 2))
-            guard mid > 0, within(high / mid) else { return false }
-            levels.append(mid)
-        }
-        return within(levels.max()! / levels.min()!)
+        let high = band(0, 0, n...(2 * n - 2))
+        return mids[0] >= Self.measurable && high / mids[0] > 0.75 && high / mids[0] < 1.33
     }
 
     /// The levels the denoiser uses for camera noise, `[layer][channel]`: each layer and channel
