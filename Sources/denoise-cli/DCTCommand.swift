@@ -8,7 +8,7 @@ struct DCT: ParsableCommand {
         abstract: "Multi-scale DCT denoising (Pierazzo, Morel & Facciolo, IPOL 2017).",
         discussion: "Reads and writes PNG (8/16-bit, gray or RGB, with alpha), JPEG and TIFF; "
             + "the output keeps the input's bit depth and alpha. By default the noise is measured from "
-            + "the image: camera noise at each scale, channel and frequency, or white, Poisson or "
+            + "the image: camera noise at each scale and in each colour channel, or white, Poisson or "
             + "salt-and-pepper noise when that is what it holds; --sigma S alone is white Gaussian "
             + "noise of level S. Poisson noise is stabilised (generalised Anscombe transform) "
             + "and inverted with the exact unbiased inverse; impulse noise is restored pixel by pixel.")

@@ -65,12 +65,14 @@ public struct NoiseSpectrum: Sendable, Equatable {
     }
 
     /// The levels the denoiser uses for camera noise, `[layer][channel]`: each layer and channel
-    /// at one level, its measured one, with two corrections for what the flat blocks of a camera
-    /// JPEG hide.
+    /// at one level, its measured one, with three rules for what the flat blocks of a camera JPEG
+    /// show wrongly.
     /// - Chroma at least at the luma level: 4:2:0 subsampling and the coarser quantisation of the
     ///   chroma planes flatten their noise in flat blocks, not in the rest of the image.
     /// - The finest layer at `fineLayerFactor` times its level: JPEG quantisation and in-camera
     ///   noise reduction remove fine-scale noise from flat blocks and leave it in textured ones.
+    /// - No layer above the finer one: image structure leaks into a coarse layer's flattest
+    ///   blocks, and camera noise does not grow toward coarse scales.
     /// One level per layer and channel, rather than one per coefficient, is also more robust to
     /// the estimate's own noise.
     public var cameraLevels: [[Float]] {
@@ -78,8 +80,7 @@ public struct NoiseSpectrum: Sendable, Equatable {
         for i in 0..<layers.count {
             var levels = (0..<channels).map { level(layer: i, channel: $0) }
             if let finer = out.last {
-                // Image structure leaks into the flattest blocks of coarse layers, whose noise does
-                // not grow: no channel above its finer layer's level (before the fine-layer factor).
+                // (the finer layer's level before the fine-layer factor)
                 let f = i == 1 ? Self.fineLayerFactor : 1
                 for c in 0..<channels { levels[c] = min(levels[c], finer[c] / f) }
             }

@@ -11,9 +11,10 @@ import Synchronization
 /// ones, chosen within each intensity bin (noise depends on intensity, and the flattest blocks
 /// overall would be those of the least noisy intensity); the spread of each of their other
 /// coefficients is that coefficient's noise (for Gaussian noise the DCT coefficients are close to
-/// independent, so choosing blocks by some of them leaves the others unbiased). The low frequencies used for the choice are measured one or
-/// two layers down, where they are middle frequencies: coefficient (u, v) of layer i sees the noise
-/// of coefficient (2u, 2v) of layer i + 1 at twice its level.
+/// independent, so choosing blocks by some of them leaves the others unbiased). The low
+/// frequencies used for the choice are measured one or two layers down, where they are middle
+/// frequencies: coefficient (u, v) of layer i sees the noise of (2u, 2v) of layer i + 1 at twice
+/// its level.
 public enum SpectrumEstimator {
     /// Share of the blocks, the flattest of each intensity bin, that measure the noise.
     static let flatFraction = 0.02
