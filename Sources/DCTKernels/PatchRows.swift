@@ -14,20 +14,18 @@ public typealias PatchRowFunction = (_ row: Int, _ src: UnsafePointer<Float>, _ 
 
 /// Returns the function that denoises one patch row, with its own scratch memory (use it from one
 /// thread). `n` is 8 or 16; `positionColumns` patch positions per row; the Wiener step runs when
-/// a guide is passed, hard thresholding otherwise. `sigmas` (the noise standard deviation, for the
-/// Wiener step) and `thresholds` (the hard thresholds, 3 sigma for Gaussian noise) have a value per
-/// patch coefficient: `channels * n * n`, indexed `(channel * n + vertical frequency) * n +
-/// horizontal frequency`.
+/// a guide is passed, hard thresholding at `3 sigma` otherwise. `sigmas` holds the noise level of
+/// each channel (they differ for camera noise).
 public func makePatchRowFunction(n: Int, channels: Int, stride: Int, plane: Int, positionColumns: Int,
-                                 sigmas: [Float], thresholds: [Float], adaptiveAggregation: Bool) -> PatchRowFunction {
-    precondition(sigmas.count == channels * n * n && thresholds.count == sigmas.count)
+                                 sigmas: [Float], adaptiveAggregation: Bool) -> PatchRowFunction {
+    precondition(sigmas.count == channels)
     if n == 16 {
         let k = PatchRows<Patch16>(channels: channels, S: stride, plane: plane, positionColumns: positionColumns,
-                                   sigmas: sigmas, thresholds: thresholds, adaptive: adaptiveAggregation)
+                                   sigmas: sigmas, adaptive: adaptiveAggregation)
         return { k.run($0, $1, $2, $3, $4, $5) }
     }
     let k = PatchRows<Patch8>(channels: channels, S: stride, plane: plane, positionColumns: positionColumns,
-                              sigmas: sigmas, thresholds: thresholds, adaptive: adaptiveAggregation)
+                              sigmas: sigmas, adaptive: adaptiveAggregation)
     return { k.run($0, $1, $2, $3, $4, $5) }
 }
 
@@ -52,8 +50,8 @@ enum Patch16: PatchSize { static var n: Int { 16 } }
 final class PatchRows<P: PatchSize> {
     let channels: Int, S: Int, plane: Int, positionColumns: Int
     let adaptive: Bool
-    /// Per coefficient: the squared hard threshold and the noise variance.
-    let threshold2: UnsafeMutablePointer<Float>, sigma2: UnsafeMutablePointer<Float>
+    /// Per channel: the squared hard threshold (3 sigma)² and the noise variance.
+    let threshold2: [Float], sigma2: [Float]
     let basis: UnsafeMutablePointer<Float>
     // Scratch. `spread` holds each block's inverse horizontal transform, one plane per column
     // offset j, so every block writes aligned vectors once; the offsets are summed when the
@@ -61,19 +59,15 @@ final class PatchRows<P: PatchSize> {
     let vf: Scratch, gf: Scratch, spread: Scratch, wspread: Scratch
     let block: UnsafeMutablePointer<Lanes>, gblock: UnsafeMutablePointer<Lanes>, tmp: UnsafeMutablePointer<Lanes>
 
-    init(channels: Int, S: Int, plane: Int, positionColumns: Int, sigmas: [Float], thresholds: [Float], adaptive: Bool) {
+    init(channels: Int, S: Int, plane: Int, positionColumns: Int, sigmas: [Float], adaptive: Bool) {
         let n = P.n, L = patchLanes
         self.channels = channels
         self.S = S
         self.plane = plane
         self.positionColumns = positionColumns
-        threshold2 = .allocate(capacity: sigmas.count)
-        sigma2 = .allocate(capacity: sigmas.count)
-        for (k, s) in sigmas.enumerated() {
-            threshold2[k] = thresholds[k] * thresholds[k]
-            // A floor keeps the Wiener gain g²/(g² + σ²) defined where both are 0.
-            sigma2[k] = max(s * s, Float.leastNormalMagnitude)
-        }
+        threshold2 = sigmas.map { (3 * $0) * (3 * $0) }
+        // A floor keeps the Wiener gain g²/(g² + σ²) defined where both are 0.
+        sigma2 = sigmas.map { max($0 * $0, Float.leastNormalMagnitude) }
         self.adaptive = adaptive
         basis = .allocate(capacity: n * n)
         basis.initialize(from: DCTBasis(n: n).c, count: n * n)
@@ -89,8 +83,6 @@ final class PatchRows<P: PatchSize> {
     deinit {
         [vf, gf, spread, wspread].forEach { $0.free() }
         basis.deallocate()
-        threshold2.deallocate()
-        sigma2.deallocate()
         block.deallocate()
         gblock.deallocate()
         tmp.deallocate()
@@ -236,9 +228,9 @@ final class PatchRows<P: PatchSize> {
         var kept = Lanes(repeating: 0)
         let zero = Lanes(repeating: 0), one = Lanes(repeating: 1)
         for ch in 0..<channels {
-            let b = block + ch * n * n, t2 = threshold2 + ch * n * n
+            let b = block + ch * n * n, t2 = Lanes(repeating: threshold2[ch])
             for k in 1..<n * n {  // the DC coefficient is always kept
-                let keep = b[k] * b[k] .>= Lanes(repeating: t2[k])
+                let keep = b[k] * b[k] .>= t2
                 b[k] = zero.replacing(with: b[k], where: keep)
                 kept += zero.replacing(with: one, where: keep)
             }
@@ -252,10 +244,10 @@ final class PatchRows<P: PatchSize> {
         var energy = Lanes(repeating: 0)
         let one = Lanes(repeating: 1)
         for ch in 0..<channels {
-            let b = block + ch * n * n, g = gblock + ch * n * n, s2 = sigma2 + ch * n * n
+            let b = block + ch * n * n, g = gblock + ch * n * n, s2 = Lanes(repeating: sigma2[ch])
             for k in 1..<n * n {
                 let g2 = g[k] * g[k]
-                let w = g2 / (g2 + Lanes(repeating: s2[k]))
+                let w = g2 / (g2 + s2)
                 b[k] *= w
                 energy += w * w
             }

@@ -71,9 +71,8 @@ public enum MultiScaleDCT {
     public static func denoise(_ image: PlanarImage, _ p: Parameters, job: Job) throws -> PlanarImage {
         try p.validate()
         if p.sigma == 0 { return image }
-        return try run(image, p, job: job) { layer in
-            let sigma = p.sigma * (Float(layer.pixelCount) / Float(image.pixelCount)).squareRoot()
-            return ([sigma], [SlidingDCT.thresholdFactor * sigma])
+        return try run(image, p, job: job) { _, layer in
+            [p.sigma * (Float(layer.pixelCount) / Float(image.pixelCount)).squareRoot()]
         }
     }
 
@@ -86,30 +85,24 @@ public enum MultiScaleDCT {
         guard !levels.isEmpty, levels.allSatisfy({ $0.count == color && $0.allSatisfy { $0.isFinite && $0 >= 0 } }) else {
             throw DenoiseError.invalidArgument("noise levels must be finite, 0 or more, \(color) per scale")
         }
-        let nn = p.patchSize * p.patchSize
-        var index = 0
-        return try run(image, p, job: job) { _ in
-            defer { index += 1 }
+        return try run(image, p, job: job) { index, _ in
             let last = min(index, levels.count - 1)
-            let scale = Float(1 << (index - last))
-            let sigmas = (0..<color * nn).map { levels[last][$0 / nn] / scale }
-            return (sigmas, sigmas.map { SlidingDCT.thresholdFactor * $0 })
+            return levels[last].map { $0 / Float(1 << (index - last)) }
         }
     }
 
-    /// The pipeline: colour transform, pyramid, both steps per layer at the noise levels and
-    /// thresholds `noise` gives for it (one value each, or one per coefficient), recomposition.
+    /// The pipeline: colour transform, pyramid, both steps per layer at the noise levels `sigmas`
+    /// gives for layer i (one for all channels, or one per channel), recomposition.
     private static func run(_ image: PlanarImage, _ p: Parameters, job: Job,
-                            noise: (PlanarImage) -> ([Float], [Float])) throws -> PlanarImage {
+                            sigmas: (_ index: Int, _ layer: PlanarImage) -> [Float]) throws -> PlanarImage {
         let color = image.channels >= 3 ? 3 : 1
         var work = image.planes(0..<color)
         if color == 3 { ColorTransform.forward(&work) }
         let scales = p.effectiveScales(width: image.width, height: image.height)
         let layers = DCTPyramid.decompose(work, levels: scales)
         var denoised: [PlanarImage] = []
-        for layer in layers {
-            let (sigmas, thresholds) = noise(layer)
-            let dct = SlidingDCT(n: p.patchSize, sigmas: sigmas, thresholds: thresholds, adaptiveAggregation: p.adaptiveAggregation)
+        for (i, layer) in layers.enumerated() {
+            let dct = SlidingDCT(n: p.patchSize, sigmas: sigmas(i, layer), adaptiveAggregation: p.adaptiveAggregation)
             var result = try dct.denoise(layer, guide: nil, job: job)
             if p.wiener {
                 result = try dct.denoise(layer, guide: result, job: job)

@@ -6,8 +6,7 @@ import DCTKernelsAVX2
 /// Pierazzo & Facciolo): every n×n patch, at every position, is transformed, shrunk in the DCT
 /// domain and transformed back; the overlapping estimates are averaged with adaptive weights.
 ///
-/// - Hard thresholding: coefficients below the threshold (3σ for Gaussian noise) are zeroed (DC
-///   kept); weight 1 / (1 + kept AC count).
+/// - Hard thresholding: coefficients below 3σ are zeroed (DC kept); weight 1 / (1 + kept AC count).
 /// - Wiener: each AC coefficient is scaled by G² / (G² + σ²), G the guide's coefficient;
 ///   weight 1 / (1 + Σ gain²).
 ///
@@ -20,22 +19,19 @@ struct SlidingDCT: Sendable {
     static let thresholdFactor: Float = 3
 
     let n: Int
-    /// Noise standard deviation and hard threshold of each patch coefficient, `channels * n * n`
-    /// values (see `makePatchRowFunction`), or one value each for white noise.
-    let sigmas: [Float], thresholds: [Float]
+    /// Noise standard deviation of each channel, or one value for all of them.
+    let sigmas: [Float]
     let adaptiveAggregation: Bool
 
-    init(n: Int, sigmas: [Float], thresholds: [Float], adaptiveAggregation: Bool) {
-        precondition(sigmas.count == thresholds.count)
+    init(n: Int, sigmas: [Float], adaptiveAggregation: Bool) {
         self.n = n
         self.sigmas = sigmas
-        self.thresholds = thresholds
         self.adaptiveAggregation = adaptiveAggregation
     }
 
-    /// White Gaussian noise: one level for every coefficient of every channel, thresholds at 3 sigma.
+    /// White Gaussian noise: one level for every channel.
     init(n: Int, sigma: Float, adaptiveAggregation: Bool) {
-        self.init(n: n, sigmas: [sigma], thresholds: [Self.thresholdFactor * sigma], adaptiveAggregation: adaptiveAggregation)
+        self.init(n: n, sigmas: [sigma], adaptiveAggregation: adaptiveAggregation)
     }
 
     static let lanes = DCTKernels.patchLanes
@@ -64,10 +60,8 @@ struct SlidingDCT: Sendable {
         let outRows = rows.count + n - 1
         var sums = [Float](repeating: 0, count: channels * outRows * S)
         var weights = [Float](repeating: 0, count: outRows * S)
-        let count = channels * n * n
-        let expand = { (v: [Float]) in v.count == 1 ? [Float](repeating: v[0], count: count) : v }
-        let patchRow = Self.kernels(n, channels, S, geo.paddedHeight * S, geo.positionColumns, expand(sigmas),
-                                    expand(thresholds), adaptiveAggregation)
+        let levels = sigmas.count == 1 ? [Float](repeating: sigmas[0], count: channels) : sigmas
+        let patchRow = Self.kernels(n, channels, S, geo.paddedHeight * S, geo.positionColumns, levels, adaptiveAggregation)
         src.withUnsafeBufferPointer { sp in
         sums.withUnsafeMutableBufferPointer { outp in
         weights.withUnsafeMutableBufferPointer { wp in

@@ -16,7 +16,7 @@ struct Estimate: ParsableCommand {
     func run() throws {
         let img = try ImageFile(path: image).image
         let e = NoiseEstimator.estimate(img)
-        let model = try NoiseModelDCT.resolve(.auto, sigma: 0, gain: 0, image: img)
+        let model = try NoiseModelDCT.resolve(.auto, sigma: 0, gain: 0, image: img, white: e)
         if json {
             let curve = e.curve.map { "{\"intensity\": \(format($0.intensity)), \"sigma\": \(format($0.sigma))}" }
             print("{\"model\": \(jsonObject(model)), \"sigma\": \(format(e.sigma)), \"gain\": \(format4(e.gain)), \"offset\": \(format(e.offset)), "

@@ -31,7 +31,6 @@ private func white(_ img: PlanarImage, _ sigma: Double, seed: UInt64) -> PlanarI
 /// The 3-tap binomial filter [1/4, 1/2, 1/4] along rows and columns (reflected edges), whose
 /// frequency response is (1 + cos ω) / 2 per axis.
 private func binomial(_ img: PlanarImage) -> PlanarImage {
-    var out = img
     let w = img.width, h = img.height
     func pass(_ src: PlanarImage, horizontal: Bool) -> PlanarImage {
         var dst = src
@@ -46,8 +45,7 @@ private func binomial(_ img: PlanarImage) -> PlanarImage {
         }
         return dst
     }
-    out = pass(pass(img, horizontal: true), horizontal: false)
-    return out
+    return pass(pass(img, horizontal: true), horizontal: false)
 }
 
 private func spectrum(_ img: PlanarImage) throws -> NoiseSpectrum {

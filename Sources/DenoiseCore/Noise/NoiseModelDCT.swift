@@ -19,12 +19,13 @@ public enum NoiseModelDCT {
 
     /// Chooses the model. `sigma` (Gaussian, or the Gaussian part) and `gain` (Poisson) are used
     /// as given when positive and estimated when 0; `auto` with a sigma given is Gaussian of that
-    /// level. `patchSize` is the denoiser's (camera noise is measured for it).
+    /// level. `patchSize` is the denoiser's (camera noise is measured for it); `white` is the
+    /// image's `NoiseEstimator` estimate when the caller has it already.
     public static func resolve(_ kind: Kind, sigma: Double, gain: Double, image: PlanarImage,
-                               patchSize: Int = 8) throws -> Model {
+                               patchSize: Int = 8, white: NoiseEstimator.Estimate? = nil) throws -> Model {
         guard sigma.isFinite, sigma >= 0, sigma <= 255 else { throw DenoiseError.invalidArgument("sigma must be in 0...255, got \(sigma)") }
         guard gain.isFinite, gain >= 0 else { throw DenoiseError.invalidArgument("gain must be 0 or more, got \(gain)") }
-        lazy var estimate = NoiseEstimator.estimate(image)
+        lazy var estimate = white ?? NoiseEstimator.estimate(image)
         switch kind {
         case .gaussian:
             return .gaussian(sigma: sigma > 0 ? sigma : estimate.sigma)
