@@ -4,13 +4,19 @@ import PackageDescription
 // Release builds of libdenoise.so carry the Swift runtime inside (no /opt/swift needed at run
 // time), export only the dn_* symbols, and get a SONAME. Debug builds (swift test) stay plain.
 let exportMap = Context.packageDirectory + "/Sources/denoise/exports.map"
+// DENOISE_CHECKED=1 (the sanitizer runs, see below) links the Swift runtime and Dispatch
+// dynamically instead, where ThreadSanitizer's interceptors see Dispatch's joins.
+let checked = Context.environment["DENOISE_CHECKED"] != nil
 let releaseLibraryFlags: [LinkerSetting] = [
-    .unsafeFlags(["-static-stdlib",
+    .unsafeFlags((checked ? [] : ["-static-stdlib"]) + [
                   "-Xlinker", "--version-script=\(exportMap)",
                   "-Xlinker", "-soname=libdenoise.so.1"],
                  .when(configuration: .release)),
 ]
-let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+// Release code runs unchecked (no bounds, overflow or precondition traps); DENOISE_CHECKED=1 keeps
+// the checks at full optimisation, for the sanitizer runs (Tests/sanitizers.sh): Swift's answer to
+// UndefinedBehaviorSanitizer, which it lacks on Linux.
+let optimize: [SwiftSetting] = [.unsafeFlags([checked ? "-O" : "-Ounchecked", "-wmo"], .when(configuration: .release))]
 
 let package = Package(
     name: "Denoise",

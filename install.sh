@@ -102,4 +102,8 @@ if [ "$gimp" = 1 ]; then
     echo "GIMP plug-ins installed in $plugins"
 fi
 echo "Denoise installed in $prefix (library, header, pkg-config, bin/denoise)"
-case ":$PATH:" in *":$prefix/bin:"*) ;; *) echo "Add $prefix/bin to PATH to run 'denoise'." ;; esac
+case ":$PATH:" in
+    *":$prefix/bin:"*) ;;
+    *) echo "$prefix/bin is not on PATH: run $prefix/bin/denoise, or add it for new shells with"
+       echo "  echo 'export PATH=\"$prefix/bin:\$PATH\"' >> ~/.profile" ;;
+esac

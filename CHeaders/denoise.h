@@ -30,7 +30,7 @@ typedef enum {
     DN_ERROR_INVALID_ARGUMENT = 5, /* a parameter out of range (sigma, patch size, scales, ...) */
     DN_ERROR_NONFINITE = 6,        /* float input holds NaN or infinite samples */
     DN_ERROR_CANCELLED = 7,        /* the progress callback returned non-zero */
-    DN_ERROR_OUT_OF_MEMORY = 8,
+    DN_ERROR_OUT_OF_MEMORY = 8,    /* the working memory the image needs cannot be had (checked before the run) */
     DN_ERROR_INTERNAL = 9
 } dn_status;
 

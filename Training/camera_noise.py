@@ -14,6 +14,12 @@ spatial and cross-channel correlation a camera gives it, without the colour arte
 demosaicing our already-detailed photos would add to both sides of a training pair. The clean
 target is the crop itself (the same rendering without noise).
 
+Optionally (`in_camera`), the camera's own processing then acts on the noise as it does in a
+photo's rendering: chroma noise reduction (strong: blurred and attenuated), luma noise reduction
+(mild: partly blurred) and luma sharpening (unsharp mask), in an opponent colour space. These are
+linear stand-ins for the cameras' edge-preserving filters, applied to the noise alone: they leave
+photo noise finer in luma and coarser and weaker in chroma than the demosaic alone does.
+
 All randomness comes from the `rng` passed in, so a batch stays a pure function of (seed, step).
 """
 import io
@@ -21,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from scipy.ndimage import convolve
+from scipy.ndimage import convolve, gaussian_filter
 
 
 @dataclass
@@ -147,6 +153,52 @@ def demosaic(raw, sensor):
     return (demosaic_mhc if sensor.demosaic == "mhc" else demosaic_bilinear)(raw, sensor.bayer)
 
 
+# ---- in-camera noise reduction and sharpening ----
+
+@dataclass
+class InCamera:
+    chroma_sigma: float      # Gaussian blur of the chroma noise, pixels (0: none)
+    chroma_gain: float       # chroma noise kept after the blur
+    luma_sigma: float        # Gaussian blur of the luma noise, pixels (0: none)
+    luma_weight: float       # share of the blurred luma noise in the result
+    sharpen_amount: float    # unsharp mask on luma: y + amount * (y - blur(y)) (0: none)
+    sharpen_sigma: float
+
+
+def random_in_camera(rng):
+    chroma = rng.random() < 0.8
+    luma = rng.random() < 0.6
+    sharpen = rng.random() < 0.5
+    return InCamera(chroma_sigma=float(rng.uniform(0.7, 2.5)) if chroma else 0.0,
+                    chroma_gain=float(rng.uniform(0.3, 1.0)) if chroma else 1.0,
+                    luma_sigma=float(rng.uniform(0.5, 1.2)) if luma else 0.0,
+                    luma_weight=float(rng.uniform(0.2, 0.8)) if luma else 0.0,
+                    sharpen_amount=float(rng.uniform(0.3, 1.2)) if sharpen else 0.0,
+                    sharpen_sigma=float(rng.uniform(0.6, 1.5)))
+
+
+def to_opponent(d):
+    """RGB -> (Y, R - G, B - G), Y the mean of the three; exact inverse in from_opponent."""
+    return d.mean(axis=2), d[..., 0] - d[..., 1], d[..., 2] - d[..., 1]
+
+
+def from_opponent(y, c1, c2):
+    g = y - (c1 + c2) / 3
+    return np.stack([c1 + g, g, c2 + g], axis=-1)
+
+
+def apply_in_camera(d, p):
+    """The processing `p` on a noise field d (H x W x 3, sRGB units)."""
+    y, c1, c2 = to_opponent(d)
+    if p.chroma_sigma > 0:
+        c1, c2 = (p.chroma_gain * gaussian_filter(c, p.chroma_sigma, mode="reflect") for c in (c1, c2))
+    if p.luma_sigma > 0:
+        y = (1 - p.luma_weight) * y + p.luma_weight * gaussian_filter(y, p.luma_sigma, mode="reflect")
+    if p.sharpen_amount > 0:
+        y = y + p.sharpen_amount * (y - gaussian_filter(y, p.sharpen_sigma, mode="reflect"))
+    return from_opponent(y, c1, c2)
+
+
 # ---- the whole pipeline ----
 
 def jpeg(rgb8, quality, subsampling):
@@ -159,17 +211,23 @@ def to8(x):
     return np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
 
 
-def camera_pair(clean, rng, jpeg_probability=0.8, noise_scale=1.0):
+def camera_pair(clean, rng, jpeg_probability=0.8, noise_scale=1.0, in_camera=False):
     """clean: uint8 H x W x 3. Returns (noisy, target), both uint8 H x W x 3; the target is `clean`
     up to the rendering's clipping of out-of-gamut colours (none on ordinary photos).
 
-    `noise_scale` multiplies both variances (0: no noise, for tests)."""
+    `noise_scale` multiplies both variances (0: no noise, for tests); `in_camera` adds the
+    camera's noise reduction and sharpening (drawn after the rest, so the draws before it are
+    those of a run without it)."""
     r, s = random_rendering(rng), random_sensor(rng)
     cam = unprocess(clean.astype(np.float64) / 255, r)
     variance = noise_scale * (s.shot * mosaic(cam, s.bayer) + s.read)
     noise = np.sqrt(np.maximum(variance, 0)) * rng.standard_normal(variance.shape)
-    target = to8(process(cam, r))
-    noisy = to8(process(cam + demosaic(noise, s), r))
+    rendered = process(cam, r)
+    target = to8(rendered)
+    noisy_linear = process(cam + demosaic(noise, s), r)
+    if in_camera:
+        noisy_linear = rendered + apply_in_camera(noisy_linear - rendered, random_in_camera(rng))
+    noisy = to8(noisy_linear)
     if rng.random() < jpeg_probability:
         noisy = jpeg(noisy, rng.integers(60, 101), int(rng.choice([0, 2, 2])))  # 4:4:4 or 4:2:0
     return noisy, target

@@ -3,6 +3,7 @@
 Every random draw of step k comes from `default_rng([seed, k])`, so a batch depends only on the seed
 and the step number: a resumed run sees exactly the batches an uninterrupted one would.
 """
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,8 @@ from PIL import Image
 
 import camera_noise
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+# ../shared/data beside the repository, or wherever DENOISE_DATA points.
+SHARED = Path(os.environ.get("DENOISE_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 TRAIN_SETS = ("CBSD432", "SunHays80", "T91")
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 
@@ -51,10 +53,11 @@ def luma(rgb):
     return np.rint(rgb @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)[..., None]
 
 
-def batch(images, seed, step, size, crop, gray_fraction=0.0, camera_fraction=0.0):
+def batch(images, seed, step, size, crop, gray_fraction=0.0, camera_fraction=0.0, in_camera=False):
     """Returns (noisy, clean) float32 arrays N x 3 x crop x crop in [0, 1]. A `camera_fraction` of
     the crops get camera-pipeline noise (`camera_noise`, whose target is the noise-free rendering),
-    the others white or Poisson-Gaussian noise (`synth_noise`). A `gray_fraction` of the crops are
+    the others white or Poisson-Gaussian noise (`synth_noise`); `in_camera` adds the cameras' noise
+    reduction and sharpening to the camera-pipeline noise. A `gray_fraction` of the crops are
     gray, as the filters run gray images: three equal channels with one noise draw."""
     rng = np.random.default_rng([seed, step])
     clean, noisy = [], []
@@ -65,7 +68,7 @@ def batch(images, seed, step, size, crop, gray_fraction=0.0, camera_fraction=0.0
         c = np.ascontiguousarray(augment(im[y:y + crop, x:x + crop], rng))
         gray = bool(gray_fraction) and rng.random() < gray_fraction
         if camera_fraction and rng.random() < camera_fraction:
-            n, c = camera_noise.camera_pair(c, rng)
+            n, c = camera_noise.camera_pair(c, rng, in_camera=in_camera)
             if gray:
                 n, c = luma(n), luma(c)
         elif gray:
@@ -79,10 +82,11 @@ def batch(images, seed, step, size, crop, gray_fraction=0.0, camera_fraction=0.0
     return to(noisy), to(clean)
 
 
-def camera_validation(images, seed=7):
+def camera_validation(images, seed=7, in_camera=False):
     """A fixed real-noise-like validation set: each image through the camera pipeline with its own
     seed (never PolyU100, which is the test)."""
-    return [camera_noise.camera_pair(im, np.random.default_rng([seed, i])) for i, im in enumerate(images)]
+    return [camera_noise.camera_pair(im, np.random.default_rng([seed, i]), in_camera=in_camera)
+            for i, im in enumerate(images)]
 
 
 def protocol_noisy(clean, index, sigma):

@@ -75,6 +75,9 @@ def main():
                    help="share of gray crops (three equal channels, one noise draw); 0 before step 4671")
     p.add_argument("--camera-fraction", type=float, default=0.0,
                    help="share of crops with camera-pipeline noise (camera_noise.py); the rest white/Poisson")
+    p.add_argument("--in-camera", action="store_true",
+                   help="camera-pipeline noise (training and validation) also gets in-camera noise "
+                        "reduction and sharpening")
     p.add_argument("--camera-val-dir", default=str(data.SHARED / "eval" / "CBSD68"))
     p.add_argument("--camera-val", default="8:16",
                    help="slice of the camera validation folder: camera-pipeline noise, fixed seed")
@@ -115,7 +118,8 @@ def main():
     val_files = data.image_files(a.val_dir)[:a.val_count]
     val = [(data.protocol_noisy(c, i, a.val_sigma), c) for i, c in enumerate(map(data.read_rgb, val_files))]
     lo, hi = map(int, a.camera_val.split(":"))
-    camera_val = data.camera_validation([data.read_rgb(f) for f in data.image_files(a.camera_val_dir)[lo:hi]])
+    camera_val = data.camera_validation([data.read_rgb(f) for f in data.image_files(a.camera_val_dir)[lo:hi]],
+                                        in_camera=a.in_camera)
     print(f"{len(images)} training images, {len(val)} validation images, "
           f"{sum(t.numel() for t in model.parameters())} parameters, config {cfg}", flush=True)
 
@@ -151,7 +155,7 @@ def main():
     while state["step"] < end:
         t0 = time.time()
         noisy, clean = data.batch(images, a.seed, state["step"], a.batch, a.crop, a.gray_fraction,
-                                  a.camera_fraction)
+                                  a.camera_fraction, a.in_camera)
         noisy, clean = torch.from_numpy(noisy).to(a.device), torch.from_numpy(clean).to(a.device)
         if a.channels_last:
             noisy, clean = noisy.to(memory_format=torch.channels_last), clean.to(memory_format=torch.channels_last)

@@ -19,11 +19,19 @@ static int fail(char *err, size_t errlen, const char *fmt, ...) {
     return -1;
 }
 
-static int alloc_image(ic_image *img, int w, int h, int ch, int bits) {
-    size_t n = (size_t)w * (size_t)h * (size_t)ch * (size_t)(bits / 8);
-    img->width = w; img->height = h; img->channels = ch; img->bits = bits;
-    img->data = malloc(n ? n : 1);
-    return img->data ? 0 : -1;
+/* The library's limits (ImageBuffer.swift): a file may claim any size, we allocate no more. */
+enum { IC_MAX_SIDE = 524288, IC_MAX_PIXELS = 1 << 28 };
+
+/* Allocates the pixels of a w x h image as the file describes it, or fails with a message. */
+static int alloc_image(ic_image *img, unsigned long w, unsigned long h, int ch, int bits, char *err, size_t errlen) {
+    img->data = NULL;
+    if (w < 1 || h < 1 || w > IC_MAX_SIDE || h > IC_MAX_SIDE || w * h > IC_MAX_PIXELS)
+        return fail(err, errlen, "image size %lux%lu is over the limit (%d per side, %d pixels)", w, h,
+                    IC_MAX_SIDE, IC_MAX_PIXELS);
+    size_t n = (size_t)w * h * (size_t)ch * (size_t)(bits / 8);
+    img->width = (int)w; img->height = (int)h; img->channels = ch; img->bits = bits;
+    img->data = malloc(n);
+    return img->data ? 0 : fail(err, errlen, "out of memory (%zu bytes for a %lux%lu image)", n, w, h);
 }
 
 void ic_free(ic_image *img) {
@@ -68,13 +76,14 @@ static int read_png(FILE *f, ic_image *out, char *err, size_t errlen) {
     if (depth == 16 && is_little_endian()) png_set_swap(png);
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
-    int w = (int)png_get_image_width(png, info), h = (int)png_get_image_height(png, info);
+    png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
     int ch = png_get_channels(png, info), bits = png_get_bit_depth(png, info);
-    if (alloc_image(out, w, h, ch, bits)) png_error(png, "out of memory");
+    char message[160];
+    if (alloc_image(out, w, h, ch, bits, message, sizeof message)) png_error(png, message);
     rows = malloc(sizeof(png_bytep) * (size_t)h);
     if (!rows) png_error(png, "out of memory");
     size_t stride = (size_t)w * ch * (bits / 8);
-    for (int y = 0; y < h; y++) rows[y] = (png_bytep)out->data + (size_t)y * stride;
+    for (png_uint_32 y = 0; y < h; y++) rows[y] = (png_bytep)out->data + (size_t)y * stride;
     png_read_image(png, rows);
     png_read_end(png, NULL);
     free(rows);
@@ -128,9 +137,9 @@ static int read_jpeg(FILE *f, ic_image *out, char *err, size_t errlen) {
     jpeg_read_header(&cinfo, TRUE);
     cinfo.out_color_space = cinfo.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_start_decompress(&cinfo);
-    if (alloc_image(out, (int)cinfo.output_width, (int)cinfo.output_height, cinfo.output_components, 8)) {
+    if (alloc_image(out, cinfo.output_width, cinfo.output_height, cinfo.output_components, 8, err, errlen)) {
         jpeg_destroy_decompress(&cinfo);
-        return fail(err, errlen, "out of memory");
+        return -1;
     }
     size_t stride = (size_t)out->width * out->channels;
     while (cinfo.output_scanline < cinfo.output_height) {
@@ -203,7 +212,7 @@ static int read_tiff(const char *path, ic_image *out, char *err, size_t errlen) 
         return fail(err, errlen, "TIFF: only 8/16-bit unsigned, 1-4 interleaved channels are supported "
                     "(file has %u bits, %u channels)", bps, spp);
     }
-    if (alloc_image(out, (int)w, (int)h, spp, bps)) { TIFFClose(tif); return fail(err, errlen, "out of memory"); }
+    if (alloc_image(out, w, h, spp, bps, err, errlen)) { TIFFClose(tif); return -1; }
     size_t stride = (size_t)w * spp * (bps / 8);
     for (uint32_t y = 0; y < h; y++) {
         if (TIFFReadScanline(tif, (uint8_t *)out->data + y * stride, y, 0) < 0) {

@@ -2,8 +2,12 @@
 #include "platform.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <limits.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 
 int denoise_cpu_has_avx2(void) {
 #if defined(__x86_64__)
@@ -23,9 +27,22 @@ int denoise_cpu_has_avx512(void) {
 #endif
 }
 
-const char *denoise_library_path(void) {
+static char library_path[PATH_MAX];
+static pthread_once_t library_path_once = PTHREAD_ONCE_INIT;
+
+/* dladdr names a shared object by the path it was loaded from, but the main executable only by
+ * argv[0] ("denoise" when run from PATH): the kernel's /proc/self/exe says where that one is. */
+static void find_library_path(void) {
     Dl_info info;
-    return dladdr((void *)denoise_library_path, &info) ? info.dli_fname : 0;
+    if (!dladdr((void *)denoise_library_path, &info) || !info.dli_fname) return;
+    const char *name = info.dli_fname;
+    if (!strchr(name, '/') || strcmp(name, program_invocation_name) == 0) name = "/proc/self/exe";
+    if (!realpath(name, library_path)) library_path[0] = 0;
+}
+
+const char *denoise_library_path(void) {
+    pthread_once(&library_path_once, find_library_path);
+    return library_path[0] ? library_path : 0;
 }
 
 void denoise_keep_freed_memory(void) {

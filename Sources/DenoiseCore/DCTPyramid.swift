@@ -65,13 +65,12 @@ public enum DCTPyramid {
         let ac = (1 / Float(2 * w)).squareRoot() * (1 / Float(2 * h)).squareRoot()
         let dc = Float(0.5).squareRoot()
         let kind = inverse ? FFTW_REDFT01 : FFTW_REDFT10
-        // The planes are independent: transform them on parallel threads (executing plans is
-        // thread-safe; only planning holds the lock).
-        let planes = Mutex((0..<img.channels).map { Array(img.samples[$0 * n ..< ($0 + 1) * n]) })
-        DispatchQueue.concurrentPerform(iterations: img.channels) { ch in
-            var plane = planes.withLock { $0[ch] }
-            plane.withUnsafeMutableBufferPointer { buf in
-                let p = buf.baseAddress!
+        // The planes are independent: transform them in place on parallel threads (executing
+        // plans is thread-safe; only planning holds the lock).
+        img.samples.withUnsafeMutableBufferPointer { buf in
+            let base = SendablePointer(pointer: buf.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: img.channels) { ch in
+                let p = base.pointer + ch * n
                 if inverse { scale(p, w, h, ac, dc, dc, dividing: false) }
                 let plan = planner.withLock { _ in
                     Plan(fftwf_plan_r2r_2d(Int32(h), Int32(w), p, p, kind, kind, UInt32(FFTW_ESTIMATE)))
@@ -80,9 +79,7 @@ public enum DCTPyramid {
                 planner.withLock { _ in fftwf_destroy_plan(plan.pointer) }
                 if !inverse { scale(p, w, h, ac, dc, dc, dividing: true) }
             }
-            planes.withLock { $0[ch] = plane }
         }
-        img.samples = planes.withLock { $0.flatMap { $0 } }
     }
 
     /// An FFTW plan handed from the planner's lock to one worker, which alone uses it.

@@ -2,12 +2,26 @@ import Dispatch
 import Glibc
 import Synchronization
 
-public enum DenoiseError: Error, Equatable, Sendable {
+public enum DenoiseError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The progress callback asked to stop.
     case cancelled
     case invalidArgument(String)
     /// Float input held NaN or infinite samples (their count).
     case nonFinite(Int)
+    /// The run needs about `needed` bytes; the system has `available` (nil: unknown) or refused.
+    case outOfMemory(needed: Int, available: Int?)
+
+    /// The error as a sentence, for messages.
+    public var description: String {
+        switch self {
+        case .cancelled: "cancelled by the progress callback"
+        case .invalidArgument(let m): m
+        case .nonFinite(let n): "input holds \(n) NaN or infinite samples"
+        case .outOfMemory(let needed, let available):
+            "out of memory: this image needs about \(needed >> 20) MiB of working memory"
+                + (available.map { ", \($0 >> 20) MiB are available" } ?? ", which could not be allocated")
+        }
+    }
 }
 
 /// One run of an algorithm: its thread count, its progress, and its cancellation.
@@ -52,7 +66,7 @@ public final class Job: Sendable {
     /// Runs `work(0..<tasks)` on up to `threads` workers and returns the results in task order.
     /// The calling thread reports progress while it waits.
     public func run<R: Sendable>(tasks: Int, _ work: @escaping @Sendable (Int) -> R) throws -> [R] {
-        let results = Mutex([R?](repeating: nil, count: tasks))
+        let results = ResultSlots<R>(count: tasks)
         let next = Atomic<Int>(0)
         let group = DispatchGroup()
         for _ in 0..<min(tasks, threads) {
@@ -60,8 +74,7 @@ public final class Job: Sendable {
                 while true {
                     let t = next.add(1, ordering: .relaxed).oldValue
                     if t >= tasks || self.isCancelled { break }
-                    let r = work(t)
-                    results.withLock { $0[t] = r }
+                    results[t] = work(t)
                 }
             }
         }
@@ -69,6 +82,36 @@ public final class Job: Sendable {
             _ = try? checkpoint()
         }
         try checkpoint()
-        return results.withLock { $0.map { $0! } }
+        return results.values
     }
+}
+
+/// One slot per task, each written once, by the worker that ran the task, and read after all of
+/// them have joined (concurrentPerform's return, a DispatchGroup's wait): disjoint writes ordered
+/// by the join, with no lock for ThreadSanitizer to miss.
+final class ResultSlots<R>: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<R?>
+
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil)
+    }
+
+    deinit {
+        _ = slots.deinitialize()
+        slots.deallocate()
+    }
+
+    subscript(task: Int) -> R? {
+        get { slots[task] }
+        set { slots[task] = newValue }
+    }
+
+    /// Every slot's value (all must have been written).
+    var values: [R] { slots.map { $0! } }
+}
+
+/// A pointer handed to workers that each touch their own part of its memory.
+struct SendablePointer<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
 }

@@ -43,46 +43,46 @@ public struct MPRNet: Sendable {
         try w.finish()
     }
 
-    private func shallowFeatures(_ i: Int, _ x: Tensor) -> Tensor { shallow[i].1(Ops.conv2d(x, shallow[i].0)) }
+    private func shallowFeatures(_ ops: Ops, _ i: Int, _ x: Tensor) -> Tensor { shallow[i].1(ops, ops.conv2d(x, shallow[i].0)) }
 
     /// One forward pass; `x` is 3 × H × W in 0...1 with H and W multiples of 8.
-    public func forward(_ x: Tensor) -> Outputs {
+    public func forward(_ x: Tensor, _ ops: Ops) -> Outputs {
         precondition(x.channels == 3 && x.height % 8 == 0 && x.width % 8 == 0, "MPRNet needs 3 x 8k x 8k input")
         let H = x.height, W = x.width, h = H / 2, w = W / 2
-        let top = Ops.crop(x, rows: 0..<h, columns: 0..<W), bottom = Ops.crop(x, rows: h..<H, columns: 0..<W)
+        let top = ops.crop(x, rows: 0..<h, columns: 0..<W), bottom = ops.crop(x, rows: h..<H, columns: 0..<W)
         let quarters = [top, bottom].flatMap {
-            [Ops.crop($0, rows: 0..<h, columns: 0..<w), Ops.crop($0, rows: 0..<h, columns: w..<W)]
+            [ops.crop($0, rows: 0..<h, columns: 0..<w), ops.crop($0, rows: 0..<h, columns: w..<W)]
         }
 
         // Stage 1: the four quarters, features joined side by side into two halves.
-        let f1 = quarters.map { encoder1(shallowFeatures(0, $0)) }
-        let feat1Top = (0..<3).map { Ops.concatWidth(f1[0][$0], f1[1][$0]) }
-        let feat1Bottom = (0..<3).map { Ops.concatWidth(f1[2][$0], f1[3][$0]) }
-        let res1Top = decoder1(feat1Top), res1Bottom = decoder1(feat1Bottom)
-        let (samTop, img1Top, att1Top) = sam12(res1Top[0], top)
-        let (samBottom, img1Bottom, att1Bottom) = sam12(res1Bottom[0], bottom)
+        let f1 = quarters.map { encoder1(ops, shallowFeatures(ops, 0, $0)) }
+        let feat1Top = (0..<3).map { ops.concatWidth(f1[0][$0], f1[1][$0]) }
+        let feat1Bottom = (0..<3).map { ops.concatWidth(f1[2][$0], f1[3][$0]) }
+        let res1Top = decoder1(ops, feat1Top), res1Bottom = decoder1(ops, feat1Bottom)
+        let (samTop, img1Top, att1Top) = sam12(ops, res1Top[0], top)
+        let (samBottom, img1Bottom, att1Bottom) = sam12(ops, res1Bottom[0], bottom)
 
         // Stage 2: the two halves.
-        let x2Top = Ops.conv2d(concatenating: [shallowFeatures(1, top), samTop], concat12)
-        let x2Bottom = Ops.conv2d(concatenating: [shallowFeatures(1, bottom), samBottom], concat12)
-        let feat2Top = encoder2(x2Top, enc: feat1Top, dec: res1Top)
-        let feat2Bottom = encoder2(x2Bottom, enc: feat1Bottom, dec: res1Bottom)
-        let feat2 = (0..<3).map { Ops.concatHeight(feat2Top[$0], feat2Bottom[$0]) }
-        let res2 = decoder2(feat2)
-        let (sam3, img2, att2) = sam23(res2[0], x)
+        let x2Top = ops.conv2d(concatenating: [shallowFeatures(ops, 1, top), samTop], concat12)
+        let x2Bottom = ops.conv2d(concatenating: [shallowFeatures(ops, 1, bottom), samBottom], concat12)
+        let feat2Top = encoder2(ops, x2Top, enc: feat1Top, dec: res1Top)
+        let feat2Bottom = encoder2(ops, x2Bottom, enc: feat1Bottom, dec: res1Bottom)
+        let feat2 = (0..<3).map { ops.concatHeight(feat2Top[$0], feat2Bottom[$0]) }
+        let res2 = decoder2(ops, feat2)
+        let (sam3, img2, att2) = sam23(ops, res2[0], x)
 
         // Stage 3: full resolution.
-        let x3 = Ops.conv2d(concatenating: [shallowFeatures(2, x), sam3], concat23)
-        let out = Ops.conv2d(orsnet(x3, enc: feat2, dec: res2), tail, plus: x)
-        return Outputs(stage1: Ops.concatHeight(img1Top, img1Bottom), stage2: img2, stage3: out,
-                       attention1: Ops.concatHeight(att1Top, att1Bottom), attention2: att2)
+        let x3 = ops.conv2d(concatenating: [shallowFeatures(ops, 2, x), sam3], concat23)
+        let out = ops.conv2d(orsnet(ops, x3, enc: feat2, dec: res2), tail, plus: x)
+        return Outputs(stage1: ops.concatHeight(img1Top, img1Bottom), stage2: img2, stage3: out,
+                       attention1: ops.concatHeight(att1Top, att1Bottom), attention2: att2)
     }
 
     /// Denoises an image of any size: reflect-pads to multiples of 8, runs, crops back.
-    public func denoise(_ x: Tensor) -> Tensor {
+    public func denoise(_ x: Tensor, _ ops: Ops) -> Tensor {
         let ph = (8 - x.height % 8) % 8, pw = (8 - x.width % 8) % 8
-        let padded = ph + pw > 0 ? Ops.padReflect(x, bottom: ph, right: pw) : x
-        let y = forward(padded).stage3
-        return ph + pw > 0 ? Ops.crop(y, rows: 0..<x.height, columns: 0..<x.width) : y
+        let padded = ph + pw > 0 ? ops.padReflect(x, bottom: ph, right: pw) : x
+        let y = forward(padded, ops).stage3
+        return ph + pw > 0 ? ops.crop(y, rows: 0..<x.height, columns: 0..<x.width) : y
     }
 }

@@ -8,7 +8,7 @@ import NeuralCore
 /// memory stays bounded by the tile size.
 public enum MPRNetFilter {
     public struct Options: Sendable {
-        /// Tile side in pixels (0: the whole image at once).
+        /// Tile side in pixels (0: the whole image at once; else at least `minimumTile`).
         public var tile: Int = 512
         /// Overlap between neighbouring tiles.
         public var overlap: Int = 32
@@ -16,8 +16,23 @@ public enum MPRNetFilter {
         public var wantAttention = false
         /// bfloat16: AMX convolutions where the CPU has them (float32 elsewhere).
         public var precision: Precision = .bfloat16
+        /// Worker threads; 0: one per core.
+        public var threads = 0
+
+        public static let minimumTile = 64
 
         public init(tile: Int = 512) { self.tile = tile }
+
+        /// Throws `invalidArgument` naming the first option out of range.
+        public func validate() throws {
+            guard tile == 0 || tile >= Self.minimumTile else {
+                throw DenoiseError.invalidArgument("tile must be 0 or at least \(Self.minimumTile), got \(tile)")
+            }
+            guard threads >= 0 else { throw DenoiseError.invalidArgument("threads must be 0 or more, got \(threads)") }
+            guard overlap >= 0, tile == 0 || overlap < tile else {
+                throw DenoiseError.invalidArgument("overlap must be in 0..<tile, got \(overlap)")
+            }
+        }
     }
 
     public struct Result: Sendable {
@@ -28,14 +43,34 @@ public enum MPRNetFilter {
         public var attention: PlanarImage?
     }
 
+    /// Bytes of working memory `denoise` takes at most: planes of the whole image (input, sums,
+    /// weights, result: 64 per pixel) and one tile's activations (measured: 1.7 KB per pixel of
+    /// the shipped model's (24, 16, 8) widths, run untiled on 0.75 MP; 64 bytes per channel of
+    /// the widest level allowed for).
+    public static func workingBytes(width: Int, height: Int, _ o: Options, _ config: MPRNetConfig) -> Int {
+        let tile = tiles(width, height, o).map { $0.xs.count * $0.ys.count }.max() ?? 0
+        return 64 * width * height + 64 * (config.nFeat + config.scaleOrsnetFeats) * tile + (64 << 20)
+    }
+
     /// Tiles `denoise` will run, for a `Job`'s progress units.
     public static func workUnits(width: Int, height: Int, _ o: Options) -> Int {
         tiles(width, height, o).count
     }
 
-    public static func denoise(_ image: PlanarImage, model: MPRNet, options o: Options, job: Job) throws -> Result {
-        Ops.setThreads(job.threads)
-        Ops.setPrecision(o.precision)
+    /// The entry point of the C API and the command line: validates `o`, checks that the working
+    /// memory can be had, and runs in one job; `progress` gets the fraction done and returns
+    /// false to cancel.
+    public static func denoise(_ image: PlanarImage, model: MPRNet, options o: Options,
+                               progress: (@Sendable (Double) -> Bool)? = nil) throws -> Result {
+        try o.validate()
+        try Memory.reserve(workingBytes(width: image.width, height: image.height, o, model.config))
+        let job = Job(threads: o.threads, workUnits: workUnits(width: image.width, height: image.height, o),
+                      progress: progress)
+        return try denoise(image, model: model, options: o, job: job)
+    }
+
+    static func denoise(_ image: PlanarImage, model: MPRNet, options o: Options, job: Job) throws -> Result {
+        let ops = Ops(threads: job.threads, precision: o.precision)
         let color = image.channels >= 3 ? 3 : 1
         let input = rgbTensor(image, color)
         var out = Tensor(channels: 3, height: image.height, width: image.width)
@@ -43,8 +78,8 @@ public enum MPRNetFilter {
         var weight = [Float](repeating: 0, count: image.pixelCount)
         for t in tiles(image.width, image.height, o) {
             try job.checkpoint()
-            let patch = Ops.crop(input, rows: t.ys, columns: t.xs)
-            let (y, a) = run(model, patch, attention: o.wantAttention)
+            let patch = ops.crop(input, rows: t.ys, columns: t.xs)
+            let (y, a) = run(model, patch, ops, attention: o.wantAttention)
             let ramp = t.ramp(o.overlap, image.width, image.height)
             for ty in 0..<t.ys.count {
                 for tx in 0..<t.xs.count {
@@ -95,13 +130,13 @@ public enum MPRNetFilter {
 
     /// The stage-3 output, cropped back from the multiple-of-8 padding, and optionally the stage-2
     /// attention map averaged over its features.
-    static func run(_ model: MPRNet, _ x: Tensor, attention: Bool) -> (Tensor, Tensor?) {
+    static func run(_ model: MPRNet, _ x: Tensor, _ ops: Ops, attention: Bool) -> (Tensor, Tensor?) {
         let ph = (8 - x.height % 8) % 8, pw = (8 - x.width % 8) % 8
-        let padded = ph + pw > 0 ? Ops.padReflect(x, bottom: ph, right: pw) : x
-        let out = model.forward(padded)
-        let y = Ops.crop(out.stage3, rows: 0..<x.height, columns: 0..<x.width)
+        let padded = ph + pw > 0 ? ops.padReflect(x, bottom: ph, right: pw) : x
+        let out = model.forward(padded, ops)
+        let y = ops.crop(out.stage3, rows: 0..<x.height, columns: 0..<x.width)
         guard attention else { return (y, nil) }
-        let a = Ops.crop(out.attention2, rows: 0..<x.height, columns: 0..<x.width)
+        let a = ops.crop(out.attention2, rows: 0..<x.height, columns: 0..<x.width)
         var mean = Tensor(channels: 1, height: a.height, width: a.width)
         for c in 0..<a.channels {
             for i in 0..<a.plane { mean.data[i] += a.data[c * a.plane + i] / Float(a.channels) }

@@ -14,16 +14,20 @@ public struct MPRNetConfig: Sendable, Equatable, CustomStringConvertible {
 
     public static let official = MPRNetConfig(nFeat: 80, scaleUnetFeats: 48, scaleOrsnetFeats: 32, numCab: 8, reduction: 4)
 
+    /// The largest widths and depth a weights file may ask for (the official model: 80 and 8):
+    /// they bound what a crafted file can make the loader allocate before its tensors are checked.
+    public static let maxWidth = 512, maxCABs = 64
+
     /// From the safetensors metadata our exporters write (the Python `Config` field names).
     public init(metadata m: [String: String]) throws {
-        func field(_ k: String) throws -> Int {
-            guard let s = m[k], let v = Int(s), v > 0 else {
-                throw MPRNetError.badWeights(["metadata field \(k) is missing or not a positive integer"])
+        func field(_ k: String, max: Int = Self.maxWidth) throws -> Int {
+            guard let s = m[k], let v = Int(s), v > 0, v <= max else {
+                throw MPRNetError.badWeights(["metadata field \(k) is missing or not an integer in 1...\(max)"])
             }
             return v
         }
         self.init(nFeat: try field("n_feat"), scaleUnetFeats: try field("scale_unetfeats"),
-                  scaleOrsnetFeats: try field("scale_orsnetfeats"), numCab: try field("num_cab"),
+                  scaleOrsnetFeats: try field("scale_orsnetfeats"), numCab: try field("num_cab", max: Self.maxCABs),
                   reduction: try field("reduction"))
         guard nFeat % reduction == 0, nFeat / reduction > 0 else {
             throw MPRNetError.badWeights(["n_feat \(nFeat) is not divisible by reduction \(reduction)"])
@@ -39,7 +43,9 @@ public enum MPRNetError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .badWeights(let problems): "weights do not fit the model: " + problems.joined(separator: "; ")
+        case .badWeights(let problems):
+            "weights do not fit the model: " + problems.prefix(12).joined(separator: "; ")
+                + (problems.count > 12 ? "; and \(problems.count - 12) more" : "")
         }
     }
 }
@@ -50,25 +56,27 @@ final class WeightReader {
     private let tensors: [String: SafeTensors.Entry]
     private var used: Set<String> = []
     private(set) var problems: [String] = []
+    /// Stand-ins for missing or mis-shaped tensors, one per size, so that a bad file costs no more
+    /// memory than a good one before `finish` reports it.
+    private var zeros: [Int: [Float]] = [:]
 
     init(_ tensors: [String: SafeTensors.Entry]) { self.tensors = tensors }
 
     private func take(_ name: String, _ shape: [Int]) -> [Float] {
         used.insert(name)
-        guard let t = tensors[name] else {
-            problems.append("missing \(name) \(shape)")
-            return [Float](repeating: 0, count: shape.reduce(1, *))
-        }
-        guard t.shape == shape else {
-            problems.append("\(name) has shape \(t.shape), expected \(shape)")
-            return [Float](repeating: 0, count: shape.reduce(1, *))
+        guard let t = tensors[name], t.shape == shape else {
+            problems.append(tensors[name].map { "\(name) has shape \($0.shape), expected \(shape)" } ?? "missing \(name) \(shape)")
+            let count = shape.reduce(1, *)
+            if zeros[count] == nil { zeros[count] = [Float](repeating: 0, count: count) }
+            return zeros[count]!
         }
         return t.data
     }
 
     /// `prefix.weight` of a bias-free convolution.
     func conv(_ prefix: String, _ out: Int, _ inp: Int, _ k: Int) -> ConvWeight {
-        ConvWeight(outChannels: out, inChannels: inp, kernel: k, data: take(prefix + ".weight", [out, inp, k, k]))
+        let data = take(prefix + ".weight", [out, inp, k, k])
+        return ConvWeight(outChannels: out, inChannels: inp, kernel: k, data: data, packForAMX: problems.isEmpty)
     }
 
     /// A single-slope PReLU weight.

@@ -30,13 +30,13 @@ struct PairPlanes {
         }
     }
 
-    /// `x` rounded to bfloat16 and packed, the planes split across the threads.
-    init(packing x: Tensor) { self.init(packing: [x]) }
+    /// `x` rounded to bfloat16 and packed, the planes split across the context's threads.
+    init(packing x: Tensor, _ ops: Ops) { self.init(packing: [x], ops) }
 
     /// The channels of `parts` one after another (torch.cat along channels), rounded to bfloat16
     /// and packed; every part but the last has an even channel count, so each pair plane comes
     /// from one part.
-    init(packing parts: [Tensor]) {
+    init(packing parts: [Tensor], _ ops: Ops) {
         let (C, H, W) = (parts.reduce(0) { $0 + $1.channels }, parts[0].height, parts[0].width)
         precondition(parts.allSatisfy { $0.height == H && $0.width == W }, "packed parts differ in size")
         precondition(parts.dropLast().allSatisfy { $0.channels % 2 == 0 }, "packed parts but the last need even channels")
@@ -48,7 +48,7 @@ struct PairPlanes {
                 let count = i == parts.count - 1 ? planes - first : x.channels / 2  // the last clears the rest
                 x.data.withUnsafeBufferPointer { xp in
                     let (src, dst) = (xp.baseAddress!, pp.baseAddress! + first * stride)
-                    Ops.parallel(count, work: count * stride) { r in
+                    ops.parallel(count, work: count * stride) { r in
                         denoise_amx_pack_input(src, Int32(x.channels), Int32(H), Int32(W), Int32(Wp), stride, dst,
                                                Int32(r.lowerBound), Int32(r.upperBound))
                     }
@@ -62,7 +62,7 @@ struct PairPlanes {
 extension Ops {
     /// Rows of conv(x) on AMX split across the threads, stored as `out` says (its pointers must
     /// stay valid for the call).
-    static func convRowsAMX(_ x: PairPlanes, _ w: ConvWeight, _ out: denoise_amx_output) {
+    func convRowsAMX(_ x: PairPlanes, _ w: ConvWeight, _ out: denoise_amx_output) {
         precondition(x.channels == w.inChannels, "conv input has \(x.channels) channels, weight expects \(w.inChannels)")
         let (H, W, Wp, stride) = (x.height, x.width, x.paddedWidth, x.planeStride)
         x.data.withUnsafeBufferPointer { xp in
@@ -79,7 +79,7 @@ extension Ops {
     }
 
     /// PReLU(conv(x)) + residual on AMX, as float planes.
-    static func convAMX(_ x: PairPlanes, _ w: ConvWeight, preluSlope: Float = 1, residual: Tensor? = nil) -> Tensor {
+    func convAMX(_ x: PairPlanes, _ w: ConvWeight, preluSlope: Float = 1, residual: Tensor? = nil) -> Tensor {
         precondition(residual == nil || residual!.shape == [w.outChannels, x.height, x.width],
                      "conv residual has the wrong shape")
         var out = Tensor(uninitializedChannels: w.outChannels, height: x.height, width: x.width)
@@ -96,7 +96,7 @@ extension Ops {
     /// written straight into bfloat16 pairs, and each output channel's mean (of the float sums).
     /// bfloat16 is as much as the channel attention's scale-add needs (PyTorch's bfloat16 autocast
     /// rounds every convolution's output too), and half the memory traffic of floats.
-    static func attentionBlockConvsAMX(_ x: PairPlanes, _ conv1: ConvWeight, _ slope: Float,
+    func attentionBlockConvsAMX(_ x: PairPlanes, _ conv1: ConvWeight, _ slope: Float,
                                        _ conv2: ConvWeight) -> (PairPlanes, mean: [Float]) {
         let (H, W, C) = (x.height, x.width, conv2.outChannels)
         var hidden = PairPlanes(framedChannels: conv1.outChannels, height: H, width: W)
@@ -120,7 +120,7 @@ extension Ops {
 
     /// x · scale[c] + residual per channel, x in bfloat16 pairs, the result as floats (when
     /// `storing`) and packed for the next convolution (when `packing`).
-    static func scaleAddAMX(_ x: PairPlanes, _ scale: [Float], plus residual: Tensor, packing: Bool,
+    func scaleAddAMX(_ x: PairPlanes, _ scale: [Float], plus residual: Tensor, packing: Bool,
                             storing: Bool = true) -> (Tensor?, PairPlanes?) {
         let (C, H, W) = (x.channels, x.height, x.width)
         precondition(residual.shape == [C, H, W] && scale.count == C && (packing || storing))

@@ -13,8 +13,8 @@ extension Ops {
     /// Channel attention blocks applied in turn: x ← x + CA(conv2(PReLU(conv1(x)))), CA as in
     /// `channelAttention`. On AMX both convolutions store bfloat16 pairs, the channel means come
     /// from the second one's stores, and the scale-add packs each block's output for the next.
-    public static func attentionBlocks(_ x: Tensor, _ blocks: [AttentionBlockWeights]) -> Tensor {
-        guard useAMX.load(ordering: .relaxed), !blocks.isEmpty else {
+    public func attentionBlocks(_ x: Tensor, _ blocks: [AttentionBlockWeights]) -> Tensor {
+        guard useAMX, !blocks.isEmpty else {
             return blocks.reduce(x) { x, b in
                 let r = conv2d(conv2d(x, b.conv1, preluSlope: b.preluSlope), b.conv2)
                 return channelAttention(r, down: b.down, up: b.up, plus: x)
@@ -25,18 +25,18 @@ extension Ops {
 
     /// conv(attentionBlocks(x, blocks), w) + residual (MPRNet's ORB); on AMX the convolution reads
     /// the last block's packed output, and the blocks' float result is never stored.
-    public static func attentionBlocks(_ x: Tensor, _ blocks: [AttentionBlockWeights], thenConv w: ConvWeight,
+    public func attentionBlocks(_ x: Tensor, _ blocks: [AttentionBlockWeights], thenConv w: ConvWeight,
                                        plus residual: Tensor) -> Tensor {
-        guard useAMX.load(ordering: .relaxed), !blocks.isEmpty else {
+        guard useAMX, !blocks.isEmpty else {
             return conv2d(attentionBlocks(x, blocks), w, plus: residual)
         }
         return convAMX(attentionBlocksAMX(x, blocks, floatResult: false).1!, w, residual: residual)
     }
 
     /// The blocks on AMX: the result as floats (when `floatResult`) and packed (when not).
-    private static func attentionBlocksAMX(_ x: Tensor, _ blocks: [AttentionBlockWeights],
+    private func attentionBlocksAMX(_ x: Tensor, _ blocks: [AttentionBlockWeights],
                                            floatResult: Bool) -> (Tensor?, PairPlanes?) {
-        var x = x, packed = PairPlanes(packing: x)
+        var x = x, packed = PairPlanes(packing: x, self)
         for (i, b) in blocks.enumerated() {
             let (r, mean) = attentionBlockConvsAMX(packed, b.conv1, b.preluSlope, b.conv2)
             let last = i + 1 == blocks.count, scale = attentionScale(mean: mean, down: b.down, up: b.up)

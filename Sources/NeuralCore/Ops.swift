@@ -12,32 +12,40 @@ public enum Precision: String, Sendable, CaseIterable {
     case bfloat16
 }
 
-/// The operations MPRNet needs, with PyTorch's semantics. Convolutions are direct (ConvKernels),
-/// built for baseline x86-64, AVX2 + FMA and AVX-512 and chosen for the CPU at run time, or on AMX
-/// (ConvKernelsAMX, driven from AMXConvolution.swift) in `Precision.bfloat16`; the other operations
-/// are plain loops. Everything large is split across `setThreads` workers.
-public enum Ops {
-    /// Worker threads for every operation.
-    public static func setThreads(_ n: Int) {
-        threadCount.store(max(1, n), ordering: .relaxed)
+/// The operations MPRNet needs, with PyTorch's semantics, under one execution context: a value
+/// passed down every call (never process state), so that calls on different threads with
+/// different settings do not see each other's. Convolutions are direct (ConvKernels), built for
+/// baseline x86-64, AVX2 + FMA and AVX-512 and chosen for the CPU at run time, or on AMX
+/// (ConvKernelsAMX, driven from AMXConvolution.swift) in `Precision.bfloat16`; the other
+/// operations are plain loops. Everything large is split across `threads` workers.
+public struct Ops: Sendable {
+    /// Worker threads for every operation (at least 1).
+    public let threads: Int
+    /// What the convolutions compute in.
+    public let precision: Precision
+    /// The float convolution kernels: the fastest build this CPU runs unless a test picks one.
+    let kernels: ConvKernelSet
+
+    public init(threads: Int = 1, precision: Precision = .float32) {
+        self.init(threads: threads, precision: precision, kernels: ConvKernelSet.supported.last!)
     }
 
-    static let threadCount = Atomic<Int>(1)
-
-    /// The precision of the convolutions that follow, process-wide like `setThreads` (float32 until set).
-    public static func setPrecision(_ p: Precision) {
-        useAMX.store(p == .bfloat16 && amxAvailable, ordering: .relaxed)
+    init(threads: Int, precision: Precision, kernels: ConvKernelSet) {
+        self.threads = max(1, threads)
+        self.precision = precision
+        self.kernels = kernels
     }
 
-    static let useAMX = Atomic<Bool>(false)
+    /// Whether the convolutions run on AMX tiles: bfloat16 asked for, and the CPU has them.
+    var useAMX: Bool { precision == .bfloat16 && Self.amxAvailable }
 
     /// Whether `Precision.bfloat16` runs on AMX on this CPU (otherwise it is float32).
     public static let amxAvailable = denoise_amx_available() != 0
 
     /// Runs `body(range)` over `0..<n` split into one contiguous part per thread, each part a
     /// multiple of `align` except the last; one part when `work` (floats touched) is small.
-    static func parallel(_ n: Int, work: Int, align: Int = 1, _ body: (Range<Int>) -> Void) {
-        let t = min(threadCount.load(ordering: .relaxed), max(1, work / 32768), (n + align - 1) / align)
+    func parallel(_ n: Int, work: Int, align: Int = 1, _ body: (Range<Int>) -> Void) {
+        let t = min(threads, max(1, work / 32768), (n + align - 1) / align)
         if t <= 1 { return body(0..<n) }
         let units = (n + align - 1) / align
         withoutActuallyEscaping(body) { body in
@@ -50,38 +58,38 @@ public enum Ops {
 
     /// Bias-free convolution, zero padding k/2: PReLU(conv(x)) + residual, PReLU (3x3 only) and
     /// residual optional and computed in the same pass.
-    public static func conv2d(_ x: Tensor, _ w: ConvWeight, preluSlope: Float? = nil, plus residual: Tensor? = nil) -> Tensor {
+    public func conv2d(_ x: Tensor, _ w: ConvWeight, preluSlope: Float? = nil, plus residual: Tensor? = nil) -> Tensor {
         conv2d(x, w, preluSlope: preluSlope, plus: residual, kernels: kernels)
     }
 
     /// conv2d of the channels of `parts` one after another (torch.cat along channels), without
     /// the concatenated copy where the kernels can read the parts as they are.
-    public static func conv2d(concatenating parts: [Tensor], _ w: ConvWeight) -> Tensor {
-        guard useAMX.load(ordering: .relaxed), parts.dropLast().allSatisfy({ $0.channels % 2 == 0 }) else {
+    public func conv2d(concatenating parts: [Tensor], _ w: ConvWeight) -> Tensor {
+        guard useAMX, parts.dropLast().allSatisfy({ $0.channels % 2 == 0 }) else {
             return conv2d(parts.dropFirst().reduce(parts[0], concatChannels), w)
         }
         precondition(w.kernel == 1 || w.kernel == 3, "only 1x1 and 3x3 convolutions are implemented")
-        return convAMX(PairPlanes(packing: parts), w)
+        return convAMX(PairPlanes(packing: parts, self), w)
     }
 
     /// Several convolutions of one input, each plus its residual (if any); on AMX the input is
     /// packed once for all of them.
-    public static func conv2d(_ x: Tensor, _ weights: [ConvWeight], plus residuals: [Tensor?]) -> [Tensor] {
+    public func conv2d(_ x: Tensor, _ weights: [ConvWeight], plus residuals: [Tensor?]) -> [Tensor] {
         precondition(weights.count == residuals.count, "one residual (or nil) per convolution")
-        guard useAMX.load(ordering: .relaxed) else { return zip(weights, residuals).map { conv2d(x, $0, plus: $1) } }
-        let packed = PairPlanes(packing: x)
+        guard useAMX else { return zip(weights, residuals).map { conv2d(x, $0, plus: $1) } }
+        let packed = PairPlanes(packing: x, self)
         return zip(weights, residuals).map { convAMX(packed, $0, residual: $1) }
     }
 
     /// `conv2d` with the kernels of a given build (the tests run every build the CPU can).
-    static func conv2d(_ x: Tensor, _ w: ConvWeight, preluSlope: Float?, plus residual: Tensor?, kernels k: ConvKernelSet) -> Tensor {
+    func conv2d(_ x: Tensor, _ w: ConvWeight, preluSlope: Float?, plus residual: Tensor?, kernels k: ConvKernelSet) -> Tensor {
         precondition(x.channels == w.inChannels, "conv input has \(x.channels) channels, weight expects \(w.inChannels)")
         precondition(preluSlope == nil || w.kernel == 3, "fused PReLU is for 3x3 convolutions")
         precondition(w.kernel == 1 || w.kernel == 3, "only 1x1 and 3x3 convolutions are implemented")
         let H = x.height, W = x.width, Cin = x.channels, Cout = w.outChannels
         precondition(residual == nil || residual!.shape == [Cout, H, W], "conv residual has the wrong shape")
-        if useAMX.load(ordering: .relaxed) {
-            return convAMX(PairPlanes(packing: x), w, preluSlope: preluSlope ?? 1, residual: residual)
+        if useAMX {
+            return convAMX(PairPlanes(packing: x, self), w, preluSlope: preluSlope ?? 1, residual: residual)
         }
         var out = Tensor(uninitializedChannels: Cout, height: H, width: W)
         let padded = w.kernel == 3 ? zeroPad(x, paddedWidth: W + 2 + k.lanes) : []
@@ -106,17 +114,14 @@ public enum Ops {
         return out
     }
 
-    static func withResidual<R>(_ r: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    func withResidual<R>(_ r: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
         guard let r else { return body(nil) }
         return r.data.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 
-    /// The convolution kernels for this CPU: AVX-512, else AVX2 + FMA, else baseline x86-64.
-    static let kernels = ConvKernelSet.supported.last!
-
     /// Each channel framed by zeros: (H+2) rows of `paddedWidth` (≥ W+2) with the image at (1, 1).
     /// The extra columns let vector loads at the row end stay inside the buffer.
-    static func zeroPad(_ x: Tensor, paddedWidth Wp: Int) -> [Float] {
+    func zeroPad(_ x: Tensor, paddedWidth Wp: Int) -> [Float] {
         let H = x.height, W = x.width, planeStride = (H + 2) * Wp
         let count = x.channels * planeStride
         var out = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
@@ -140,19 +145,19 @@ public enum Ops {
         return out
     }
 
-    public static func relu(_ x: inout Tensor) {
+    public func relu(_ x: inout Tensor) {
         x.data.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = max(p[i], 0) } }
     }
 
     /// PReLU with one slope for all channels (MPRNet's `nn.PReLU()`).
-    public static func prelu(_ x: inout Tensor, slope: Float) {
+    public func prelu(_ x: inout Tensor, slope: Float) {
         x.data.withUnsafeMutableBufferPointer { p in for i in p.indices where p[i] < 0 { p[i] *= slope } }
     }
 
-    public static func sigmoid(_ v: Float) -> Float { 1 / (1 + expf(-v)) }
+    public func sigmoid(_ v: Float) -> Float { 1 / (1 + expf(-v)) }
 
     /// 1 / (1 + e^−v) for every value, 16 at a time (`exp`), the tensor split across the threads.
-    public static func sigmoid(_ x: inout Tensor) {
+    public func sigmoid(_ x: inout Tensor) {
         x.data.withUnsafeMutableBufferPointer { p in
             let b = UnsafeMutableRawPointer(p.baseAddress!), n = p.count
             parallel(n, work: 4 * n, align: 16) { r in
@@ -179,7 +184,7 @@ public enum Ops {
 
     /// e^x in 16 lanes, within a few ulp of `expf`: x = n ln 2 + r with |r| ≤ ln 2 / 2, e^r from
     /// Cephes' degree-6 polynomial, 2^n built in the exponent bits; x clamped to [−87.3, 88.3].
-    @inline(__always) static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    @inline(__always) func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
         let (lo, hi) = (SIMD16<Float>(repeating: -87.3), SIMD16<Float>(repeating: 88.3))
         let x = x.replacing(with: hi, where: x .> hi).replacing(with: lo, where: x .< lo)
         // Adding 1.5 · 2^23 rounds to an integer n, which then sits in the low mantissa bits.
@@ -198,7 +203,7 @@ public enum Ops {
 
     /// Channel attention: x · sigmoid(up(relu(down(mean_hw(x))))) per channel, down/up 1x1 convs,
     /// plus `residual` when given (the CAB's skip connection, fused into the same pass).
-    public static func channelAttention(_ x: Tensor, down: ConvWeight, up: ConvWeight, plus residual: Tensor? = nil) -> Tensor {
+    public func channelAttention(_ x: Tensor, down: ConvWeight, up: ConvWeight, plus residual: Tensor? = nil) -> Tensor {
         precondition(residual == nil || residual!.shape == x.shape, "channel attention residual has the wrong shape")
         let P = x.plane
         var mean = [Float](repeating: 0, count: x.channels)
@@ -231,13 +236,13 @@ public enum Ops {
     }
 
     /// Each channel's attention weight: sigmoid(up(relu(down(mean)))).
-    static func attentionScale(mean: [Float], down: ConvWeight, up: ConvWeight) -> [Float] {
+    func attentionScale(mean: [Float], down: ConvWeight, up: ConvWeight) -> [Float] {
         matvec(up, matvec(down, mean).map { max($0, 0) }).map(sigmoid)
     }
 
     /// The sum of `n` floats, in 16 interleaved partial sums (vectorizable; close to PyTorch's
     /// pairwise order, far from a long serial chain's rounding).
-    static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+    func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
         var acc = SIMD16<Float>()
         var i = 0
         while i + 16 <= n {
@@ -249,7 +254,7 @@ public enum Ops {
         return s
     }
 
-    static func matvec(_ w: ConvWeight, _ v: [Float]) -> [Float] {
+    func matvec(_ w: ConvWeight, _ v: [Float]) -> [Float] {
         (0..<w.outChannels).map { o in
             var s: Float = 0
             for i in 0..<w.inChannels { s += w.data[o * w.inChannels + i] * v[i] }
@@ -258,7 +263,7 @@ public enum Ops {
     }
 
     /// a · b + c for every value in one pass (the tensors of one shape), split across the threads.
-    public static func multiplyAdd(_ a: Tensor, _ b: Tensor, plus c: Tensor) -> Tensor {
+    public func multiplyAdd(_ a: Tensor, _ b: Tensor, plus c: Tensor) -> Tensor {
         precondition(a.shape == b.shape && a.shape == c.shape, "multiplyAdd: shapes \(a.shape), \(b.shape), \(c.shape) differ")
         var out = Tensor(uninitializedChannels: a.channels, height: a.height, width: a.width)
         a.data.withUnsafeBufferPointer { ap in
@@ -273,7 +278,7 @@ public enum Ops {
 
     /// Copies rows of `source` into `out`: `count` rows of `width` floats; row r of source starts at
     /// `from(r)`, of out at `to(r)`. Split across the threads.
-    static func copyRows(_ source: Tensor, into out: inout Tensor, count: Int, width: Int,
+    func copyRows(_ source: Tensor, into out: inout Tensor, count: Int, width: Int,
                          from: (Int) -> Int, to: (Int) -> Int) {
         source.data.withUnsafeBufferPointer { sp in
             out.data.withUnsafeMutableBufferPointer { op in
@@ -286,13 +291,13 @@ public enum Ops {
     }
 
     /// Concatenation along channels (torch.cat dim 1).
-    public static func concatChannels(_ a: Tensor, _ b: Tensor) -> Tensor {
+    public func concatChannels(_ a: Tensor, _ b: Tensor) -> Tensor {
         precondition(a.height == b.height && a.width == b.width)
         return Tensor(channels: a.channels + b.channels, height: a.height, width: a.width, data: a.data + b.data)
     }
 
     /// Concatenation along height (torch.cat dim 2): `a` on top.
-    public static func concatHeight(_ a: Tensor, _ b: Tensor) -> Tensor {
+    public func concatHeight(_ a: Tensor, _ b: Tensor) -> Tensor {
         precondition(a.channels == b.channels && a.width == b.width)
         var out = Tensor(uninitializedChannels: a.channels, height: a.height + b.height, width: a.width)
         let P = a.plane + b.plane
@@ -302,7 +307,7 @@ public enum Ops {
     }
 
     /// Concatenation along width (torch.cat dim 3): `a` on the left.
-    public static func concatWidth(_ a: Tensor, _ b: Tensor) -> Tensor {
+    public func concatWidth(_ a: Tensor, _ b: Tensor) -> Tensor {
         precondition(a.channels == b.channels && a.height == b.height)
         let W = a.width + b.width
         var out = Tensor(uninitializedChannels: a.channels, height: a.height, width: W)
@@ -313,7 +318,7 @@ public enum Ops {
     }
 
     /// The window rows `ys`, columns `xs` of every channel.
-    public static func crop(_ x: Tensor, rows ys: Range<Int>, columns xs: Range<Int>) -> Tensor {
+    public func crop(_ x: Tensor, rows ys: Range<Int>, columns xs: Range<Int>) -> Tensor {
         precondition(ys.lowerBound >= 0 && ys.upperBound <= x.height && xs.lowerBound >= 0 && xs.upperBound <= x.width,
                      "crop window outside the tensor")
         var out = Tensor(uninitializedChannels: x.channels, height: ys.count, width: xs.count)
@@ -326,7 +331,7 @@ public enum Ops {
 
     /// Bilinear resize by 0.5 with align_corners=False: the source point of output pixel i is
     /// 2i + 0.5, so each output is the mean of a 2x2 block (sizes floor(h/2) x floor(w/2)).
-    public static func downsample2(_ x: Tensor) -> Tensor {
+    public func downsample2(_ x: Tensor) -> Tensor {
         let h = x.height / 2, w = x.width / 2, W = x.width
         var out = Tensor(uninitializedChannels: x.channels, height: h, width: w)
         x.data.withUnsafeBufferPointer { xp in
@@ -348,7 +353,7 @@ public enum Ops {
     /// Bilinear resize by 2 with align_corners=False: output i samples the source at i/2 − 1/4,
     /// clamped to the edge (PyTorch's rule for negative coordinates and the last pixel); plus
     /// `residual` (same shape as the output) when given, in the same pass.
-    public static func upsample2(_ x: Tensor, plus residual: Tensor? = nil) -> Tensor {
+    public func upsample2(_ x: Tensor, plus residual: Tensor? = nil) -> Tensor {
         let h = x.height, w = x.width, H = 2 * h, W = 2 * w
         precondition(residual == nil || residual!.shape == [x.channels, H, W], "upsample residual has the wrong shape")
         var out = Tensor(uninitializedChannels: x.channels, height: H, width: W)
@@ -394,11 +399,16 @@ public enum Ops {
     }
 
     /// Reflect padding at the bottom and right (torch F.pad mode "reflect"): edge not repeated.
-    public static func padReflect(_ x: Tensor, bottom: Int, right: Int) -> Tensor {
-        precondition(bottom < x.height && right < x.width, "reflect padding must be smaller than the image")
+    /// Padding as large as the image or larger (which torch refuses) reflects again at each edge,
+    /// as numpy's "reflect" does; a side of one pixel repeats it.
+    public func padReflect(_ x: Tensor, bottom: Int, right: Int) -> Tensor {
         let H = x.height + bottom, W = x.width + right
         var out = Tensor(channels: x.channels, height: H, width: W)
-        func reflect(_ i: Int, _ n: Int) -> Int { i < n ? i : 2 * n - 2 - i }
+        func reflect(_ i: Int, _ n: Int) -> Int {
+            guard n > 1 else { return 0 }
+            let j = i % (2 * n - 2)
+            return j < n ? j : 2 * n - 2 - j
+        }
         for c in 0..<x.channels {
             for y in 0..<H {
                 for i in 0..<W { out[c, y, i] = x[c, reflect(y, x.height), reflect(i, x.width)] }

@@ -42,13 +42,14 @@ public struct ConvWeight: Sendable {
     public let outChannels: Int, inChannels: Int, kernel: Int
     public let data: [Float]
 
-    public init(outChannels: Int, inChannels: Int, kernel: Int, data: [Float]) {
+    /// `packForAMX: false` leaves the AMX tiles out (for weights that are checked, never run).
+    public init(outChannels: Int, inChannels: Int, kernel: Int, data: [Float], packForAMX: Bool = true) {
         precondition(data.count == outChannels * inChannels * kernel * kernel)
         self.outChannels = outChannels
         self.inChannels = inChannels
         self.kernel = kernel
         self.data = data
-        amx = Ops.amxAvailable ? Self.packAMX(data, outChannels, inChannels, kernel) : []
+        amx = packForAMX && Ops.amxAvailable ? Self.packAMX(data, outChannels, inChannels, kernel) : []
     }
 
     /// On CPUs with AMX, the weights as bfloat16 tiles (`denoise_amx_pack_weights`); empty otherwise.

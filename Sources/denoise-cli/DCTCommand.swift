@@ -27,27 +27,25 @@ struct DCT: ParsableCommand {
     @Flag(help: "Print nothing but errors.") var quiet = false
 
     func validate() throws {
-        do { try parameters.validate() } catch DenoiseError.invalidArgument(let m) { throw ValidationError(m) }
-        guard threads >= 0 else { throw ValidationError("threads must be 0 or more") }
-        if let peak, !(peak.isFinite && peak > 0) { throw ValidationError("peak must be positive") }
+        do { try settings.validate() } catch DenoiseError.invalidArgument(let m) { throw ValidationError(m) }
+        if let peak, !(peak > 0) { throw ValidationError("peak must be positive") }
     }
 
-    var parameters: MultiScaleDCT.Parameters {
-        var p = MultiScaleDCT.Parameters(sigma: sigma.value ?? 0, patchSize: patch, scales: scales, wiener: !noWiener)
-        p.strength = strength
-        return p
+    var settings: DCTFilter.Settings {
+        var s = DCTFilter.Settings()
+        s.parameters = MultiScaleDCT.Parameters(sigma: sigma.value ?? 0, patchSize: patch, scales: scales, wiener: !noWiener)
+        s.parameters.strength = strength
+        s.noise = noise.kind
+        s.poissonPeak = peak ?? 0
+        s.threads = threads
+        return s
     }
 
     func run() throws {
         let file = try ImageFile(path: input)
-        let img = file.image
-        let model = try NoiseModelDCT.resolve(noise.kind, sigma: Double(sigma.value ?? 0), gain: peak.map { 255 / $0 } ?? 0,
-                                              image: img, patchSize: patch)
+        let model = try DCTFilter.model(for: file.image, settings)
         if !quiet && (sigma == .auto || noise != .gaussian) { printError("noise: \(describe(model))") }
-        let units = NoiseModelDCT.workUnits(width: img.width, height: img.height, channels: img.channels,
-                                            model: model, parameters)
-        let job = Job(threads: threads, workUnits: units, progress: quiet ? nil : ProgressBar.stderrIfTerminal())
-        let out = try NoiseModelDCT.denoise(img, model, parameters, job: job)
+        let out = try DCTFilter.run(file.image, settings, model: model, progress: quiet ? nil : ProgressBar.stderrIfTerminal())
         ProgressBar.finish(quiet: quiet)
         try ImageFile(image: out, bits: file.bits).write(to: output)
     }

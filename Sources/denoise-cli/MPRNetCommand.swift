@@ -24,8 +24,16 @@ struct MPRNetCommand: ParsableCommand {
     @Flag(help: "Print nothing but errors.") var quiet = false
 
     func validate() throws {
-        guard tile == 0 || tile >= 64 else { throw ValidationError("tile must be 0 or at least 64") }
-        guard threads >= 0 else { throw ValidationError("threads must be 0 or more") }
+        do { try options.validate() } catch DenoiseError.invalidArgument(let m) { throw ValidationError(m) }
+    }
+
+    var options: MPRNetFilter.Options {
+        var o = MPRNetFilter.Options(tile: tile)
+        o.wantResidual = residual != nil
+        o.wantAttention = attentionMap != nil
+        o.precision = precision
+        o.threads = threads
+        return o
     }
 
     func run() throws {
@@ -39,14 +47,8 @@ struct MPRNetCommand: ParsableCommand {
         let net: MPRNet
         do { net = try MPRNet(weights: try SafeTensors(path: path)) } catch { throw CLIError("\(path): \(error)") }
         let file = try ImageFile(path: input)
-        var options = MPRNetFilter.Options(tile: tile)
-        options.wantResidual = residual != nil
-        options.wantAttention = attentionMap != nil
-        options.precision = precision
-        let img = file.image
-        let job = Job(threads: threads, workUnits: MPRNetFilter.workUnits(width: img.width, height: img.height, options),
-                      progress: quiet ? nil : ProgressBar.stderrIfTerminal())
-        let result = try MPRNetFilter.denoise(img, model: net, options: options, job: job)
+        let result = try MPRNetFilter.denoise(file.image, model: net, options: options,
+                                              progress: quiet ? nil : ProgressBar.stderrIfTerminal())
         ProgressBar.finish(quiet: quiet)
         try ImageFile(image: result.image, bits: file.bits).write(to: output)
         if let residual, let r = result.residual { try ImageFile(image: r, bits: 8).write(to: residual) }

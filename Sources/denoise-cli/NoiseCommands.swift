@@ -18,8 +18,8 @@ struct Estimate: ParsableCommand {
         let e = NoiseEstimator.estimate(img)
         let model = try NoiseModelDCT.resolve(.auto, sigma: 0, gain: 0, image: img, white: e)
         if json {
-            let curve = e.curve.map { "{\"intensity\": \(format($0.intensity)), \"sigma\": \(format($0.sigma))}" }
-            print("{\"model\": \(jsonObject(model)), \"sigma\": \(format(e.sigma)), \"gain\": \(format4(e.gain)), \"offset\": \(format(e.offset)), "
+            let curve = e.curve.map { "{\"intensity\": \(jsonNumber($0.intensity)), \"sigma\": \(jsonNumber($0.sigma))}" }
+            print("{\"model\": \(jsonObject(model)), \"sigma\": \(jsonNumber(e.sigma)), \"gain\": \(jsonNumber(e.gain)), \"offset\": \(jsonNumber(e.offset)), "
                   + "\"signal_dependent\": \(e.isSignalDependent), \"curve\": [\(curve.joined(separator: ", "))]}")
         } else {
             print("model: \(describe(model))")
@@ -34,12 +34,12 @@ struct Estimate: ParsableCommand {
 /// The model as JSON: {"kind": "camera", "levels": [[Y, U, V] per scale]} and the like.
 private func jsonObject(_ model: NoiseModelDCT.Model) -> String {
     switch model {
-    case .gaussian(let s): "{\"kind\": \"gaussian\", \"sigma\": \(format(s))}"
-    case .poissonGaussian(let g, let s): "{\"kind\": \"poisson-gaussian\", \"gain\": \(format4(g)), \"sigma\": \(format(s))}"
+    case .gaussian(let s): "{\"kind\": \"gaussian\", \"sigma\": \(jsonNumber(s))}"
+    case .poissonGaussian(let g, let s): "{\"kind\": \"poisson-gaussian\", \"gain\": \(jsonNumber(g)), \"sigma\": \(jsonNumber(s))}"
     case .impulse: "{\"kind\": \"impulse\"}"
     case .camera(let levels):
         "{\"kind\": \"camera\", \"channels\": \(levels.first?.count ?? 0), \"levels\": ["
-            + levels.map { "[" + $0.map { format(Double($0)) }.joined(separator: ", ") + "]" }.joined(separator: ", ") + "]}"
+            + levels.map { "[" + $0.map { jsonNumber(Double($0)) }.joined(separator: ", ") + "]" }.joined(separator: ", ") + "]}"
     }
 }
 
@@ -90,14 +90,17 @@ struct MetricsCommand: ParsableCommand {
         guard min(a.width, a.height) >= 11 else { throw CLIError("SSIM needs images of at least 11x11 pixels") }
         let color = a.channels >= 3 ? 3 : 1
         let psnr = Metrics.psnr(a, b, channels: color), ssim = Metrics.ssim(a, b, channels: color)
-        let p = psnr.isFinite ? format(psnr) : "null"
         if json {
-            print("{\"psnr\": \(p), \"ssim\": \(format4(ssim))}")
+            print("{\"psnr\": \(jsonNumber(psnr)), \"ssim\": \(jsonNumber(ssim))}")
         } else {
             print("PSNR \(psnr.isFinite ? format(psnr) + " dB" : "infinite (identical)")  SSIM \(format4(ssim))")
         }
     }
 }
+
+/// A JSON number at full precision (the shortest decimal that reads back as the same Double);
+/// null for infinities and NaN, which JSON cannot hold.
+func jsonNumber(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
 
 /// Four decimals, without Foundation.
 func format4(_ v: Double) -> String {

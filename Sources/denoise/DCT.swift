@@ -1,8 +1,10 @@
 import CDenoise
 import DenoiseCore
 
-/// The fields of dn_dct_params up to progress_user, which version 0.1 callers know.
-private let paramsSizeV01 = MemoryLayout<dn_dct_params>.offset(of: \dn_dct_params.noise)!
+/// dn_dct_params as versions 0.1 (up to progress_user), 0.2 (up to poisson_peak) and 0.3 know it.
+private let paramsVersions = [MemoryLayout<dn_dct_params>.offset(of: \dn_dct_params.noise)!,
+                              MemoryLayout<dn_dct_params>.offset(of: \dn_dct_params.strength)!,
+                              MemoryLayout<dn_dct_params>.size]
 
 @_cdecl("dn_dct_params_init")
 public func dn_dct_params_init(_ params: UnsafeMutablePointer<dn_dct_params>?) {
@@ -17,36 +19,26 @@ public func dn_dct_denoise(_ input: UnsafePointer<dn_image>?, _ output: UnsafePo
                            _ params: UnsafePointer<dn_dct_params>?) -> dn_status {
     reporting {
         guard let params else { throw APIError(DN_ERROR_NULL_POINTER, "params is NULL") }
-        let size = UnsafeRawPointer(params).load(as: Int.self)
-        guard size >= paramsSizeV01 else {
-            throw APIError(DN_ERROR_INVALID_ARGUMENT, "params.struct_size is \(size): call dn_dct_params_init first")
-        }
-        // Read only the fields the caller's version has; the newer ones keep their defaults.
         var p = dn_dct_params()
         dn_dct_params_init(&p)
-        withUnsafeMutableBytes(of: &p) { dst in
-            dst.copyMemory(from: UnsafeRawBufferPointer(start: params, count: min(size, MemoryLayout<dn_dct_params>.size)))
-        }
-        guard p.threads >= 0 else { throw APIError(DN_ERROR_INVALID_ARGUMENT, "threads must be 0 or more, got \(p.threads)") }
-        let (src, dst, li, lo) = try layouts(input, output)
-        var settings = MultiScaleDCT.Parameters(sigma: p.sigma, patchSize: Int(p.patch_size), scales: Int(p.scales),
-                                                wiener: p.wiener != 0)
-        settings.strength = p.strength
-        try settings.validate()
+        try readVersioned(params, over: &p, versions: paramsVersions, initName: "dn_dct_params_init")
+        var settings = DCTFilter.Settings()
+        settings.parameters = MultiScaleDCT.Parameters(sigma: p.sigma, patchSize: Int(p.patch_size), scales: Int(p.scales),
+                                                       wiener: p.wiener != 0)
+        settings.parameters.strength = p.strength
         guard let kind = NoiseModelDCT.Kind(rawValue: Int(p.noise.rawValue)) else {
             throw APIError(DN_ERROR_INVALID_ARGUMENT, "noise model \(p.noise.rawValue) is not one of DN_NOISE_*")
         }
-        let peak = p.poisson_peak
-        guard peak.isFinite, peak >= 0 else { throw APIError(DN_ERROR_INVALID_ARGUMENT, "poisson_peak must be 0 or more, got \(peak)") }
+        settings.noise = kind
+        settings.poissonPeak = Double(p.poisson_peak)
+        settings.threads = Int(p.threads)
+        settings.model = try p.levels.map { try NoiseModelDCT.Model(levels: $0) }
+        try settings.validate()
+        let (src, dst, li, lo) = try layouts(input, output)
+        // Before the planar copy, which is itself a large allocation (the filter checks again).
+        try Memory.reserve(MultiScaleDCT.workingBytes(width: li.width, height: li.height, channels: li.channels))
         let image = try PlanarImage(interleaved: src, layout: li)
-        let model = try p.levels.map { try NoiseModelDCT.Model(levels: $0) }
-            ?? NoiseModelDCT.resolve(kind, sigma: Double(p.sigma), gain: peak > 0 ? 255 / Double(peak) : 0, image: image,
-                                     patchSize: settings.patchSize)
-        let job = Job(threads: Int(p.threads),
-                      workUnits: NoiseModelDCT.workUnits(width: li.width, height: li.height, channels: li.channels,
-                                                         model: model, settings),
-                      progress: CProgress(fn: p.progress, user: p.progress_user).closure)
-        let result = try NoiseModelDCT.denoise(image, model, settings, job: job)
+        let result = try DCTFilter.run(image, settings, progress: CProgress(fn: p.progress, user: p.progress_user).closure)
         result.write(interleaved: dst, layout: lo)
     }
 }

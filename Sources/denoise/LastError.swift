@@ -45,13 +45,13 @@ func reporting(_ body: () throws -> Void) -> dn_status {
         LastError.set(e.message)
         return e.status
     } catch let e as DenoiseError {
-        let (status, message): (dn_status, String) = switch e {
-        case .cancelled: (DN_ERROR_CANCELLED, "cancelled by the progress callback")
-        case .invalidArgument(let m): (DN_ERROR_INVALID_ARGUMENT, m)
-        case .nonFinite(let n): (DN_ERROR_NONFINITE, "input holds \(n) NaN or infinite samples")
+        LastError.set(e.description)
+        return switch e {
+        case .cancelled: DN_ERROR_CANCELLED
+        case .invalidArgument: DN_ERROR_INVALID_ARGUMENT
+        case .nonFinite: DN_ERROR_NONFINITE
+        case .outOfMemory: DN_ERROR_OUT_OF_MEMORY
         }
-        LastError.set(message)
-        return status
     } catch {
         LastError.set("internal error: \(error)")
         return DN_ERROR_INTERNAL

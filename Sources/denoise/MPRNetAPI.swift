@@ -37,8 +37,8 @@ public func dn_mprnet_free(_ model: OpaquePointer?) {
 }
 
 private let mprnetParamsSize = MemoryLayout<dn_mprnet_params>.size
-/// The size before `precision` was added: callers built against that header still work.
-private let mprnetParamsSizeV1 = MemoryLayout<dn_mprnet_params>.offset(of: \dn_mprnet_params.precision)!
+/// dn_mprnet_params before and since `precision`: callers built against the older header still work.
+private let mprnetParamsVersions = [MemoryLayout<dn_mprnet_params>.offset(of: \dn_mprnet_params.precision)!, mprnetParamsSize]
 
 @_cdecl("dn_mprnet_params_init")
 public func dn_mprnet_params_init(_ params: UnsafeMutablePointer<dn_mprnet_params>?) {
@@ -54,35 +54,31 @@ public func dn_mprnet_denoise(_ model: OpaquePointer?, _ input: UnsafePointer<dn
     reporting {
         guard let model else { throw APIError(DN_ERROR_NULL_POINTER, "model is NULL") }
         guard let params else { throw APIError(DN_ERROR_NULL_POINTER, "params is NULL") }
-        let size = UnsafeRawPointer(params).load(as: Int.self)
-        guard size >= mprnetParamsSizeV1 else {
-            throw APIError(DN_ERROR_INVALID_ARGUMENT, "params.struct_size is \(size): call dn_mprnet_params_init first")
-        }
-        // Read only the fields the caller's struct has; newer ones keep their defaults.
         var p = dn_mprnet_params()
         dn_mprnet_params_init(&p)
-        withUnsafeMutableBytes(of: &p) { $0.copyMemory(from: UnsafeRawBufferPointer(start: params, count: min(size, mprnetParamsSize))) }
+        try readVersioned(params, over: &p, versions: mprnetParamsVersions, initName: "dn_mprnet_params_init")
         let precision: Precision
         switch UInt32(bitPattern: p.precision) {
         case DN_PRECISION_FAST.rawValue: precision = .bfloat16
         case DN_PRECISION_FLOAT32.rawValue: precision = .float32
         default: throw APIError(DN_ERROR_INVALID_ARGUMENT, "precision \(p.precision) is not one of DN_PRECISION_*")
         }
-        guard p.threads >= 0 else { throw APIError(DN_ERROR_INVALID_ARGUMENT, "threads must be 0 or more, got \(p.threads)") }
-        guard p.tile == 0 || p.tile >= 64 else { throw APIError(DN_ERROR_INVALID_ARGUMENT, "tile must be 0 or at least 64, got \(p.tile)") }
+        var options = MPRNetFilter.Options(tile: Int(p.tile))
+        options.precision = precision
+        options.threads = Int(p.threads)
+        try options.validate()
         let (src, dst, li, lo) = try layouts(input, output)
         let color = li.channels >= 3 ? 3 : 1
         let residual = try p.residual.map { try extraOutput($0, "residual", li, channels: color) }
         let attention = try p.attention.map { try extraOutput($0, "attention", li, channels: 1) }
         let net = Unmanaged<ModelBox>.fromOpaque(UnsafeRawPointer(model)).takeUnretainedValue().model
-        var options = MPRNetFilter.Options(tile: Int(p.tile))
         options.wantResidual = residual != nil
         options.wantAttention = attention != nil
-        options.precision = precision
+        // Before the planar copy, which is itself a large allocation (the filter checks again).
+        try Memory.reserve(MPRNetFilter.workingBytes(width: li.width, height: li.height, options, net.config))
         let image = try PlanarImage(interleaved: src, layout: li)
-        let job = Job(threads: Int(p.threads), workUnits: MPRNetFilter.workUnits(width: li.width, height: li.height, options),
-                      progress: CProgress(fn: p.progress, user: p.progress_user).closure)
-        let result = try MPRNetFilter.denoise(image, model: net, options: options, job: job)
+        let result = try MPRNetFilter.denoise(image, model: net, options: options,
+                                              progress: CProgress(fn: p.progress, user: p.progress_user).closure)
         result.image.write(interleaved: dst, layout: lo)
         if let (ptr, l) = residual, let r = result.residual { r.write(interleaved: ptr, layout: l) }
         if let (ptr, l) = attention, let a = result.attention { a.write(interleaved: ptr, layout: l) }

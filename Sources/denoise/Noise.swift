@@ -6,6 +6,7 @@ public func dn_estimate_noise(_ image: UnsafePointer<dn_image>?, _ estimate: Uns
     reporting {
         guard let estimate else { throw APIError(DN_ERROR_NULL_POINTER, "estimate is NULL") }
         let (src, l) = try layout(of: image, "image")
+        try reserveAnalysisMemory(l)
         let e = NoiseEstimator.estimate(try PlanarImage(interleaved: src, layout: l))
         var out = dn_noise_estimate()
         out.sigma = Float(e.sigma)
@@ -41,6 +42,7 @@ public func dn_measure_noise(_ image: UnsafePointer<dn_image>?, _ levels: Unsafe
             throw APIError(DN_ERROR_INVALID_ARGUMENT, "levels.struct_size is \(levels.pointee.struct_size): call dn_noise_levels_init first")
         }
         let (src, l) = try layout(of: image, "image")
+        try reserveAnalysisMemory(l)
         let model = try NoiseModelDCT.resolve(.auto, sigma: 0, gain: 0, image: try PlanarImage(interleaved: src, layout: l))
         levels.pointee = dn_noise_levels(model)
     }
@@ -76,7 +78,14 @@ private func comparedImages(_ reference: UnsafePointer<dn_image>?, _ test: Unsaf
     guard la.channels == lb.channels, la.type == lb.type else {
         throw APIError(DN_ERROR_INVALID_FORMAT, "test channels and sample type must match the reference's")
     }
+    try reserveAnalysisMemory(la)
     return (try PlanarImage(interleaved: ra, layout: la), try PlanarImage(interleaved: rb, layout: lb))
+}
+
+/// Estimation and metrics take less memory than the denoiser (one or two planar copies and a few
+/// planes of statistics); the denoiser's bound covers them.
+private func reserveAnalysisMemory(_ l: PixelLayout) throws {
+    try Memory.reserve(MultiScaleDCT.workingBytes(width: l.width, height: l.height, channels: l.channels))
 }
 
 extension dn_noise_levels {

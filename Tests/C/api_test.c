@@ -281,6 +281,11 @@ int main(void) {
     /* a 0.1 caller's smaller struct still works: the fields it lacks keep their defaults */
     q = p; q.progress = NULL; q.struct_size = offsetof(dn_dct_params, noise); q.noise = (dn_noise_model)9;
     EXPECT_STATUS(dn_dct_denoise(&im, &ao, &q), DN_OK);
+    /* a struct_size that cuts the levels pointer (found by fuzz_api: its low bytes were read as a
+     * pointer) reads as the 0.2 struct, without levels */
+    cam.model = DN_NOISE_GAUSSIAN; cam.sigma = 10;
+    q = p; q.progress = NULL; q.levels = &cam; q.struct_size = offsetof(dn_dct_params, levels) + 3;
+    EXPECT_STATUS(dn_dct_denoise(&im, &ao, &q), DN_OK);
 
     /* metrics: against the clean pattern, denoising raises PSNR and SSIM */
     uint8_t *clean = malloc(W * H * CH);

@@ -1,8 +1,9 @@
 import CImageCodecs
 import DenoiseCore
 
-/// ../shared/data/eval beside the repository.
+/// The evaluation images: $DENOISE_DATA/eval, else ../shared/data/eval beside the repository.
 let evalData: String = {
+    if let data = getenv("DENOISE_DATA"), data.pointee != 0 { return String(cString: data) + "/eval" }
     let parts = #filePath.split(separator: "/", omittingEmptySubsequences: false).dropLast(3)  // the repo root
     return parts.joined(separator: "/") + "/../shared/data/eval"
 }()
@@ -10,13 +11,19 @@ let evalData: String = {
 func readImage(_ path: String) throws -> PlanarImage {
     var raw = ic_image()
     var err = [CChar](repeating: 0, count: 256)
-    guard ic_read(path, &raw, &err, err.count) == 0 else { throw TestError.io(path) }
+    guard ic_read(path, &raw, &err, err.count) == 0 else {
+        if path.hasPrefix(evalData), access(evalData, F_OK) != 0 {
+            throw TestError.missingData("the evaluation images are missing (no \(evalData)): put the project's "
+                + "shared/ folder beside the repository or point DENOISE_DATA at its data/ folder")
+        }
+        throw TestError.io(path + ": " + String(cString: err))
+    }
     defer { ic_free(&raw) }
     return try PlanarImage(interleaved: raw.data, layout: PixelLayout(
         width: Int(raw.width), height: Int(raw.height), channels: Int(raw.channels), type: raw.bits == 16 ? .u16 : .u8))
 }
 
-enum TestError: Error { case io(String) }
+enum TestError: Error { case io(String), missingData(String) }
 
 /// SplitMix64 and Box-Muller: reproducible Gaussian noise without Foundation.
 struct Noise {

@@ -25,6 +25,9 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
 }
 
 /// Stage outputs against PyTorch's (Training/export_parity_fixtures.py), within relative L2 1e-5.
+/// The execution context of the tests: two threads (images large enough are split), float32.
+let ops = Ops(threads: 2)
+
 @Suite struct ParityTests {
     let model: MPRNet
     let io: SafeTensors
@@ -36,7 +39,7 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
 
     @Test(arguments: ["even", "odd"]) func stages(kind: String) throws {
         let input = tensor(io.tensors[kind == "even" ? "even_input" : "odd_padded"]!)
-        let out = model.forward(input)
+        let out = model.forward(input, ops)
         for (name, mine) in [("stage1", out.stage1), ("stage2", out.stage2), ("stage3", out.stage3)] {
             let err = relativeL2(mine, tensor(io.tensors["\(kind)_\(name)"]!))
             #expect(err < 1e-5, "\(kind) \(name): relative L2 \(err)")
@@ -44,7 +47,7 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
     }
 
     @Test func oddSizeIsPaddedAndCroppedBack() {
-        let y = model.denoise(tensor(io.tensors["odd_input"]!))
+        let y = model.denoise(tensor(io.tensors["odd_input"]!), ops)
         #expect(y.height == 37 && y.width == 45)
         #expect(relativeL2(y, tensor(io.tensors["odd_output"]!)) < 1e-5)
     }
@@ -85,7 +88,6 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
     /// that leave partial vectors, channel counts that leave a partial block of eight, and an image
     /// large enough to be split across two threads.
     @Test(arguments: [(5, 7), (3, 37), (40, 301)]) func convolutionsMatchDirectSums(size: (Int, Int)) {
-        Ops.setThreads(2)
         let (H, W) = size, cin = 3, cout = 11
         let x = Tensor(channels: cin, height: H, width: W, data: (0..<cin * H * W).map { Float(($0 * 37) % 11) - 5 })
         let residual = Tensor(channels: cout, height: H, width: W, data: (0..<cout * H * W).map { Float($0 % 7) })
@@ -96,7 +98,7 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
                 for res in [nil, residual] {
                     let want = directConv(x, w, slope: slope, residual: res)
                     for (i, set) in ConvKernelSet.supported.enumerated() {
-                        let got = Ops.conv2d(x, w, preluSlope: slope, plus: res, kernels: set)
+                        let got = ops.conv2d(x, w, preluSlope: slope, plus: res, kernels: set)
                         let worst = zip(got.data, want.data).map { abs($0 - $1) }.max()!
                         #expect(worst < 1e-4, "build \(i), \(k)x\(k), \(H)x\(W), slope \(String(describing: slope)): off by \(worst)")
                     }
@@ -111,7 +113,6 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
     /// leave partial blocks of 16 (2 and 19 input pairs, 11 and 20 outputs).
     @Test(.enabled(if: Ops.amxAvailable), arguments: [(5, 7, 3, 11), (3, 37, 37, 20), (40, 301, 24, 24)])
     func amxConvolutionMatchesDirectSums(shape: (Int, Int, Int, Int)) {
-        Ops.setThreads(2)
         let (H, W, cin, cout) = shape
         let residual = Tensor(channels: cout, height: H, width: W, data: (0..<cout * H * W).map { Float($0 % 7) })
         for integers in [true, false] {
@@ -127,7 +128,7 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
                 #expect(integers == (xr == x && wr.data == w.data))
                 for (slope, res) in [(Float(1), nil), (0.25, residual)] as [(Float, Tensor?)] {
                     let want = directConv(xr, wr, slope: slope == 1 ? nil : slope, residual: res)
-                    let got = Ops.convAMX(PairPlanes(packing: x), w, preluSlope: slope, residual: res)
+                    let got = ops.convAMX(PairPlanes(packing: x, ops), w, preluSlope: slope, residual: res)
                     #expect(relativeL2(got, want) < 1e-5, "\(shape) \(k)x\(k): relative L2 \(relativeL2(got, want))")
                 }
             }
@@ -139,17 +140,16 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
     /// packed, bit for bit: the same roundings in the same order. An odd channel count leaves a half pair.
     @Test(.enabled(if: Ops.amxAvailable), arguments: [(37, 45, 19), (8, 300, 16)])
     func fusedAttentionBlockConvsMatchSeparateOnes(shape: (Int, Int, Int)) {
-        Ops.setThreads(2)
         let (H, W, C) = shape
         let x = Tensor(channels: C, height: H, width: W, data: (0..<C * H * W).map { sin(Float($0) * 0.37) * 2 })
         func weight(_ f: Float) -> ConvWeight {
             ConvWeight(outChannels: C, inChannels: C, kernel: 3, data: (0..<C * C * 9).map { cos(Float($0) * f) * 0.2 })
         }
         let (conv1, conv2) = (weight(0.71), weight(0.53))
-        let hidden = Ops.convAMX(PairPlanes(packing: x), conv1, preluSlope: 0.25)
-        let want = Ops.convAMX(PairPlanes(packing: hidden), conv2)
-        let (got, mean) = Ops.attentionBlockConvsAMX(PairPlanes(packing: x), conv1, 0.25, conv2)
-        #expect(got.data == PairPlanes(packing: want).data)
+        let hidden = ops.convAMX(PairPlanes(packing: x, ops), conv1, preluSlope: 0.25)
+        let want = ops.convAMX(PairPlanes(packing: hidden, ops), conv2)
+        let (got, mean) = ops.attentionBlockConvsAMX(PairPlanes(packing: x, ops), conv1, 0.25, conv2)
+        #expect(got.data == PairPlanes(packing: want, ops).data)
         for c in 0..<C {
             let exact = want.data[c * H * W ..< (c + 1) * H * W].reduce(0.0) { $0 + Double($1) } / Double(H * W)
             #expect(abs(Double(mean[c]) - exact) < 1e-5 * max(1, abs(exact)), "channel \(c): mean \(mean[c]), want \(exact)")
@@ -162,19 +162,19 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
     @Test(.enabled(if: Ops.amxAvailable)) func scaleAddPacksItsResult() {
         let (C, H, W) = (19, 9, 37)
         let values = Tensor(channels: C, height: H, width: W, data: (0..<C * H * W).map { sin(Float($0) * 0.37) * 2 })
-        let x = PairPlanes(packing: values)
+        let x = PairPlanes(packing: values, ops)
         let residual = Tensor(channels: C, height: H, width: W, data: (0..<C * H * W).map { cos(Float($0) * 0.11) })
         let scale = (0..<C).map { Float($0) / Float(C) }
-        let (stored, pairs) = Ops.scaleAddAMX(x, scale, plus: residual, packing: true)
+        let (stored, pairs) = ops.scaleAddAMX(x, scale, plus: residual, packing: true)
         let out = stored!
         for i in out.data.indices {
             let want = bfloat16(values.data[i]) * scale[i / (H * W)] + residual.data[i]
             #expect(abs(out.data[i] - want) <= 1e-6 * max(1, abs(want)))
         }
-        #expect(pairs?.data == PairPlanes(packing: out).data)
-        let unpacked = Ops.scaleAddAMX(x, scale, plus: residual, packing: false)
+        #expect(pairs?.data == PairPlanes(packing: out, ops).data)
+        let unpacked = ops.scaleAddAMX(x, scale, plus: residual, packing: false)
         #expect(unpacked.0 == out && unpacked.1 == nil)
-        let packedOnly = Ops.scaleAddAMX(x, scale, plus: residual, packing: true, storing: false)
+        let packedOnly = ops.scaleAddAMX(x, scale, plus: residual, packing: true, storing: false)
         #expect(packedOnly.0 == nil && packedOnly.1?.data == pairs?.data)
     }
 
@@ -185,9 +185,9 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
             Tensor(channels: c, height: 5, width: 19, data: (0..<c * 95).map { Float(($0 * 7919 + seed) % 1013) / 97 - 5 })
         }
         let (a, b, c) = (random(8, 1), random(6, 2), random(5, 3))
-        let whole = Ops.concatChannels(Ops.concatChannels(a, b), c)
-        #expect(PairPlanes(packing: [a, b, c]).data == PairPlanes(packing: whole).data)
-        #expect(PairPlanes(packing: [a, c]).data == PairPlanes(packing: Ops.concatChannels(a, c)).data)
+        let whole = ops.concatChannels(ops.concatChannels(a, b), c)
+        #expect(PairPlanes(packing: [a, b, c], ops).data == PairPlanes(packing: whole, ops).data)
+        #expect(PairPlanes(packing: [a, c], ops).data == PairPlanes(packing: ops.concatChannels(a, c), ops).data)
     }
 
     /// Float to bfloat16 and back, rounding to nearest even.
@@ -198,22 +198,22 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
 
     @Test func cropsConcatenateBack() {
         let x = Tensor(channels: 2, height: 6, width: 10, data: (0..<120).map(Float.init))
-        let left = Ops.crop(x, rows: 0..<6, columns: 0..<3), right = Ops.crop(x, rows: 0..<6, columns: 3..<10)
+        let left = ops.crop(x, rows: 0..<6, columns: 0..<3), right = ops.crop(x, rows: 0..<6, columns: 3..<10)
         #expect(left[1, 2, 1] == x[1, 2, 1] && right[1, 2, 0] == x[1, 2, 3])
-        #expect(Ops.concatWidth(left, right) == x)
-        #expect(Ops.concatHeight(Ops.crop(x, rows: 0..<4, columns: 0..<10), Ops.crop(x, rows: 4..<6, columns: 0..<10)) == x)
+        #expect(ops.concatWidth(left, right) == x)
+        #expect(ops.concatHeight(ops.crop(x, rows: 0..<4, columns: 0..<10), ops.crop(x, rows: 4..<6, columns: 0..<10)) == x)
     }
 
     @Test func bilinearClosedForms() {
         let x = Tensor(channels: 1, height: 2, width: 4, data: [0, 4, 8, 12, 2, 6, 10, 14])
-        #expect(Ops.downsample2(x).data == [3, 11])  // means of 2x2 blocks
-        let up = Ops.upsample2(Tensor(channels: 1, height: 1, width: 2, data: [0, 8]))
+        #expect(ops.downsample2(x).data == [3, 11])  // means of 2x2 blocks
+        let up = ops.upsample2(Tensor(channels: 1, height: 1, width: 2, data: [0, 8]))
         // Output i samples i/2 - 1/4: 0 → clamped 0, 1 → 0.25, 2 → 0.75, 3 → 1.25 clamped to the edge.
         #expect(up.width == 4 && up.height == 2)
         #expect(up.data[0..<4] == [0, 2, 6, 8])
         #expect(up.data[4..<8] == [0, 2, 6, 8])
         let residual = Tensor(channels: 1, height: 2, width: 4, data: [1, 1, 1, 1, -1, -1, -1, -1])
-        #expect(Ops.upsample2(Tensor(channels: 1, height: 1, width: 2, data: [0, 8]), plus: residual).data
+        #expect(ops.upsample2(Tensor(channels: 1, height: 1, width: 2, data: [0, 8]), plus: residual).data
                 == [1, 3, 7, 9, -1, 1, 5, 7])
     }
 
@@ -224,18 +224,18 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
         let b = ConvWeight(outChannels: 3, inChannels: 1, kernel: 1, data: [1, 10, 100])
         #expect(a.after(b).data == [321, 99])
         let x = Tensor(channels: 3, height: 3, width: 5, data: (0..<45).map { Float(($0 * 37) % 11) - 5 })
-        let before = Ops.conv2d(Ops.upsample2(x), a), after = Ops.upsample2(Ops.conv2d(x, a))
+        let before = ops.conv2d(ops.upsample2(x), a), after = ops.upsample2(ops.conv2d(x, a))
         #expect(relativeL2(before, after) < 1e-6)
     }
 
     @Test func channelAttentionAndActivations() {
         var x = Tensor(channels: 1, height: 1, width: 3, data: [-2, 0, 3])
-        Ops.prelu(&x, slope: 0.25)
+        ops.prelu(&x, slope: 0.25)
         #expect(x.data == [-0.5, 0, 3])
-        Ops.relu(&x)
+        ops.relu(&x)
         #expect(x.data == [0, 0, 3])
         // Mean 1; down weight 2 → relu 2; up weight 0 → sigmoid(0) = 0.5: output halves.
-        let a = Ops.channelAttention(x, down: ConvWeight(outChannels: 1, inChannels: 1, kernel: 1, data: [2]),
+        let a = ops.channelAttention(x, down: ConvWeight(outChannels: 1, inChannels: 1, kernel: 1, data: [2]),
                                      up: ConvWeight(outChannels: 1, inChannels: 1, kernel: 1, data: [0]))
         #expect(a.data == [0, 0, 1.5])
     }
@@ -244,21 +244,28 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
         // −105 ... 105, not a multiple of 16; below −87 both are 0 to float precision.
         let values = (0..<1001).map { Float($0 - 500) * 0.21 }
         var x = Tensor(channels: 1, height: 7, width: 143, data: values)
-        Ops.sigmoid(&x)
+        ops.sigmoid(&x)
         for (v, got) in zip(values, x.data) {
             let want = 1 / (1 + Glibc.exp(-Double(v)))
             #expect(abs(Double(got) - want) <= 4e-7 * want + 1e-37, "sigmoid(\(v)) = \(got), want \(want)")
         }
         let a = Tensor(channels: 1, height: 1, width: 3, data: [1, 2, 3])
-        #expect(Ops.multiplyAdd(a, a, plus: Tensor(channels: 1, height: 1, width: 3, data: [-1, 0, 1])).data == [0, 4, 10])
+        #expect(ops.multiplyAdd(a, a, plus: Tensor(channels: 1, height: 1, width: 3, data: [-1, 0, 1])).data == [0, 4, 10])
     }
 
     @Test func reflectPadding() {
         let x = Tensor(channels: 1, height: 1 + 2, width: 3, data: [1, 2, 3, 4, 5, 6, 7, 8, 9])
-        let p = Ops.padReflect(x, bottom: 2, right: 1)
+        let p = ops.padReflect(x, bottom: 2, right: 1)
         #expect(p.width == 4 && p.height == 5)
         #expect(p.data[0..<4] == [1, 2, 3, 2])
         #expect(p.data[12..<16] == [4, 5, 6, 5])  // row 3 reflects row 1
+        // Sides smaller than the padding (MPRNet pads to multiples of 8) reflect again, as numpy's
+        // "reflect" does: np.pad([1, 2], (0, 6), "reflect") and np.pad([1, 2, 3], (0, 7), "reflect").
+        let two = Tensor(channels: 1, height: 1, width: 2, data: [1, 2]), three = Tensor(channels: 1, height: 1, width: 3, data: [1, 2, 3])
+        #expect(ops.padReflect(two, bottom: 0, right: 6).data == [1, 2, 1, 2, 1, 2, 1, 2])
+        #expect(ops.padReflect(three, bottom: 0, right: 7).data == [1, 2, 3, 2, 1, 2, 3, 2, 1, 2])
+        #expect(ops.padReflect(Tensor(channels: 1, height: 1, width: 1, data: [5]), bottom: 7, right: 7).data
+            == [Float](repeating: 5, count: 64))
     }
 }
 
@@ -287,6 +294,54 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
         var b = try bytes()
         b[8] = UInt8(ascii: "#")  // the header's opening brace
         #expect(throws: SafeTensors.Failure.self) { _ = try SafeTensors(bytes: b) }
+    }
+
+    /// A safetensors file with this JSON header and `data` bytes after it.
+    func crafted(_ header: String, data: Int) -> [UInt8] {
+        let h = Array(header.utf8)
+        return (0..<8).map { UInt8(truncatingIfNeeded: h.count >> (8 * $0)) } + h + [UInt8](repeating: 0, count: data)
+    }
+
+    func loadError(_ bytes: [UInt8]) -> String? {
+        do { _ = try SafeTensors(bytes: bytes); return nil } catch { return "\(error)" }
+    }
+
+    @Test func craftedHeadersAreRejectedNotRead() throws {
+        let t = #""dtype":"F32","shape":[24,48,3,3]"#
+        // A negative range of the right length once read 100 MB before the buffer (signal 11).
+        #expect(loadError(crafted(#"{"w":{\#(t),"data_offsets":[-100000000,-99958528]}}"#, data: 41472))?
+            .contains("outside the data section") == true)
+        #expect(loadError(crafted(#"{"w":{\#(t),"data_offsets":[0,41472]}}"#, data: 41472)) == nil)
+        #expect(loadError(crafted(#"{"w":{\#(t),"data_offsets":[8,41480]}}"#, data: 41472))?
+            .contains("outside the data section") == true)
+        // A second definition once replaced the first silently.
+        #expect(loadError(crafted(#"{"w":{\#(t),"data_offsets":[0,41472]},"w":{\#(t),"data_offsets":[0,41472]}}"#,
+                                  data: 41472))?.contains("repeated") == true)
+        #expect(loadError(crafted(#"{"a":{\#(t),"data_offsets":[0,41472]},"b":{\#(t),"data_offsets":[40000,81472]}}"#,
+                                  data: 81472))?.contains("overlap") == true)
+        // Shape products that overflow Int, or exceed the file, before any allocation.
+        #expect(loadError(crafted(#"{"w":{"dtype":"F32","shape":[4294967296,4294967296,4],"data_offsets":[0,0]}}"#,
+                                  data: 0))?.contains("larger than the file") == true)
+        #expect(loadError(crafted(#"{"w":{"dtype":"F16","shape":[0,7],"data_offsets":[0,0]}}"#, data: 0)) == nil)
+        // Nesting deep enough to overflow a recursive parser's stack.
+        let deep = "{\"__metadata__\":" + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"
+        #expect(loadError(crafted(deep, data: 0))?.contains("nested deeper") == true)
+    }
+
+    @Test func metadataCannotAskForAHugeModel() throws {
+        let base = ["n_feat": "24", "scale_unetfeats": "16", "scale_orsnetfeats": "8", "num_cab": "2", "reduction": "4"]
+        #expect(throws: Never.self) { _ = try MPRNetConfig(metadata: base) }
+        for (k, v) in [("n_feat", "100000"), ("num_cab", "1000"), ("reduction", "0"), ("scale_unetfeats", "-3")] {
+            #expect(throws: MPRNetError.self) { _ = try MPRNetConfig(metadata: base.merging([k: v]) { $1 }) }
+        }
+        // A wide, deep config with no tensors is reported, not allocated tensor by tensor.
+        let widest = MPRNetConfig(nFeat: 512, scaleUnetFeats: 64, scaleOrsnetFeats: 64, numCab: 64, reduction: 4)
+        do {
+            _ = try MPRNet(config: widest, tensors: [:])
+            Issue.record("loaded a model without weights")
+        } catch let MPRNetError.badWeights(problems) {
+            #expect(problems.count > 100 && problems.allSatisfy { $0.hasPrefix("missing ") })
+        }
     }
 
     @Test func missingExtraAndMisshapedTensorsAreAllListed() throws {

@@ -12,7 +12,13 @@ import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
-EVAL = ROOT.parent / "shared" / "data" / "eval"
+EVAL = Path(os.environ.get("DENOISE_DATA") or ROOT.parent / "shared" / "data") / "eval"
+
+
+def pytest_sessionstart(session):
+    if not (EVAL / "Kodak24").is_dir():
+        pytest.exit(f"the evaluation images are missing (no {EVAL / 'Kodak24'}): put the project's shared/ "
+                    "folder beside the repository or point DENOISE_DATA at its data/ folder", returncode=1)
 
 
 @pytest.fixture(scope="session")

@@ -94,6 +94,22 @@ def test_shipped_model_denoises_as_pytorch_does(cli, tmp_path):
         assert abs(psnr(np.asarray(Image.open(dst)), clean) - 33.79) < tolerance
 
 
+def test_installed_cli_finds_its_model_when_run_from_path(prefix, tmp_path):
+    """Run by bare name from PATH, from another folder, directly or through a symlink: the binary
+    finds the model install.sh put in PREFIX/share (argv[0] alone says nothing of where it is)."""
+    src = tmp_path / "in.png"
+    Image.fromarray(noisy(kodak()[:64, :64], 20, 5)).save(src)
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "dn").symlink_to(prefix / "bin" / "denoise")
+    for name, path in (("denoise", prefix / "bin"), ("dn", links)):
+        dst = tmp_path / f"{name}.png"
+        r = run([name, "mprnet", str(src), str(dst), "--quiet"], cwd=tmp_path / "links",
+                env={"PATH": f"{path}:/usr/bin:/bin", "HOME": str(tmp_path)})
+        assert r.returncode == 0, r.stderr
+        assert np.asarray(Image.open(dst)).shape == (64, 64, 3)
+
+
 def test_mprnet_with_fixture_weights(cli, tmp_path):
     """The network command end to end, on the parity fixture's (random) weights: it must run tiled
     and untiled, keep size and alpha, and write the optional residual and attention images."""

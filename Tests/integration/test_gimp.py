@@ -232,3 +232,43 @@ def test_estimate_and_noise_models_in_batch_mode(tmp_path):
     assert sp_dst.exists(), log
     out = np.asarray(Image.open(sp_dst))[..., :3]
     assert psnr(out, clean) > 32 and np.array_equal(out[~hit], sp[~hit])
+
+
+def test_failures_keep_the_image_and_gimp_up(tmp_path):
+    """A crafted weights file (negative tensor offsets: once a crash of the plug-in's library) and
+    an image whose working memory cannot be had (GIMP under a 4 GB address-space limit, a
+    16384 x 8192 layer): the procedure fails with the library's message, the image is as it was,
+    and GIMP runs the rest of the batch."""
+    import struct
+    img = noisy(kodak()[:64, :80], 20, 12)
+    src, dst = tmp_path / "in.png", tmp_path / "out.png"
+    Image.fromarray(img).save(src)
+    header = b'{"w":{"dtype":"F32","shape":[24,48,3,3],"data_offsets":[-100000000,-99958528]}}'
+    crafted = tmp_path / "crafted.safetensors"
+    crafted.write_bytes(struct.pack("<Q", len(header)) + header + bytes(41472))
+    os.environ["DENOISE_MPRNET_MODEL"] = str(crafted)
+    try:
+        log = batch(f'{load(src)} (r (catch "MPRNET-FAILED" (plug-in-denoise-mprnet RUN-NONINTERACTIVE image drawable))) '
+                    f'(m (gimp-message (if (equal? r "MPRNET-FAILED") "MPRNET-FAILED" "MPRNET-RAN"))) {save(dst)} '
+                    f'(up (gimp-message "STILL-UP"))', tmp_path)
+    finally:
+        del os.environ["DENOISE_MPRNET_MODEL"]
+    assert "MPRNET-FAILED" in log and "outside the data section" in log and "STILL-UP" in log, log
+    assert np.array_equal(np.asarray(Image.open(dst)), img)
+
+    import resource
+    limit = 4 << 30
+    job = ('(let* ((image (car (gimp-image-new 16384 8192 RGB))) '
+           '(layer (car (gimp-layer-new image 16384 8192 RGB-IMAGE "big" 100 LAYER-MODE-NORMAL))) '
+           '(added (gimp-image-insert-layer image layer 0 0)) '
+           '(filled (gimp-drawable-fill layer FILL-WHITE)) '
+           '(r (catch "DCT-FAILED" (plug-in-denoise-dct RUN-NONINTERACTIVE image layer 10.0 8 4))) '
+           '(m (gimp-message (if (equal? r "DCT-FAILED") "DCT-FAILED" "DCT-RAN"))) '
+           '(pixel (cadr (gimp-drawable-get-pixel layer 5000 4000))) '
+           '(p (gimp-message (string-append "PIXEL " (number->string (vector-ref pixel 0)) " "'
+           ' (number->string (vector-ref pixel 2)))))) (gimp-quit 0))')
+    r = run(["gimp-console-2.10", "-i", "-d", "-f", "-b", job, "-b", "(gimp-quit 0)"],
+            env=dict(os.environ, GIMP2_DIRECTORY=GIMP_DIR), cwd=tmp_path,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)))
+    log = r.stdout + r.stderr
+    assert "DCT-FAILED" in log and "out of memory" in log and "PIXEL 255 255" in log, log

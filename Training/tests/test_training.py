@@ -214,3 +214,34 @@ def test_camera_batches_mix_and_stay_deterministic():
     old = data.batch(imgs, seed=1, step=3, size=6, crop=32, gray_fraction=0.3)
     new = data.batch(imgs, seed=1, step=3, size=6, crop=32, gray_fraction=0.3, camera_fraction=0.0)
     assert np.array_equal(old[0], new[0])
+
+
+def test_in_camera_processing_reduces_chroma_noise_and_sharpens_luma():
+    white = np.random.default_rng(4).standard_normal((128, 128, 3))
+    y, c1, c2 = camera_noise.to_opponent(white)
+    assert np.allclose(camera_noise.from_opponent(y, c1, c2), white)
+    none = camera_noise.InCamera(0, 1, 0, 0, 0, 1)
+    assert np.allclose(camera_noise.apply_in_camera(white, none), white)
+    chroma = camera_noise.apply_in_camera(white, camera_noise.InCamera(1.5, 0.5, 0, 0, 0, 1))
+    y2, c1b, _ = camera_noise.to_opponent(chroma)
+    assert np.allclose(y2, y)  # luma untouched
+    assert c1b.var() < 0.05 * c1.var()  # blur sigma 1.5 keeps ~1/(4 pi 1.5^2) of white noise, gain 0.5 a quarter
+    corr = lambda a: np.corrcoef(a[:, :-1].ravel(), a[:, 1:].ravel())[0, 1]
+    assert corr(c1b[8:-8, 8:-8]) > 0.8  # coarse
+    sharp = camera_noise.apply_in_camera(white, camera_noise.InCamera(0, 1, 0, 0, 1.0, 1.0))
+    y3, _, _ = camera_noise.to_opponent(sharp)
+    assert y3.var() > 1.5 * y.var() and corr(y3[8:-8, 8:-8]) < -0.05  # stronger and finer (white: 0)
+
+
+def test_in_camera_pairs_keep_the_target_and_weaken_the_noise():
+    clean = photo()
+    for k in range(5):
+        noisy, target = camera_noise.camera_pair(clean, np.random.default_rng(k), jpeg_probability=0, noise_scale=0,
+                                                 in_camera=True)
+        assert np.array_equal(noisy, target) and np.abs(target.astype(int) - clean).max() <= 1
+    plain, processed = [], []
+    for k in range(40):
+        for store, flag in ((plain, False), (processed, True)):
+            n, t = camera_noise.camera_pair(clean, np.random.default_rng(k), jpeg_probability=0, in_camera=flag)
+            store.append(np.mean((n.astype(float) - t) ** 2))
+    assert np.median(processed) < 0.9 * np.median(plain)

@@ -7,7 +7,7 @@ int denoise_cpu_has_avx2(void);
 /* Non-zero when the CPU runs x86-64-v4 code (AVX-512 F, BW, CD, DQ, VL). */
 int denoise_cpu_has_avx512(void);
 
-/* The path of the shared object (or executable) holding this code, or NULL. */
+/* The real path of the shared object or executable holding this code (symlinks resolved), or NULL. */
 const char *denoise_library_path(void);
 
 /* For processes of our own (the CLI): keep freed memory in the process (glibc mallopt) instead of

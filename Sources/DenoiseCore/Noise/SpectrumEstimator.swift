@@ -1,6 +1,5 @@
 import DCTKernels
 import Dispatch
-import Synchronization
 
 /// Blind estimation of an image's `NoiseSpectrum`: the noise of every patch DCT coefficient at every
 /// scale and in every colour channel, after Colom, Lebrun, Buades & Morel ("A non-parametric
@@ -37,12 +36,11 @@ public enum SpectrumEstimator {
         let pyramid = DCTPyramid.decompose(image, levels: depth)
         // measured[i][c]: variances of the coefficients, nil where not measurable.
         let tasks = depth * channels
-        let results = Mutex([[Float?]?](repeating: nil, count: tasks))
+        let results = ResultSlots<[Float?]?>(count: tasks)
         DispatchQueue.concurrentPerform(iterations: tasks) { t in
-            let r = measure(pyramid[t / channels], channel: t % channels, n: n)
-            results.withLock { $0[t] = r }
+            results[t] = .some(measure(pyramid[t / channels], channel: t % channels, n: n))
         }
-        let measured = results.withLock { $0 }
+        let measured = results.values
         guard (0..<channels).allSatisfy({ measured[$0] != nil }) else { return nil }
 
         var spectra: [[Float]] = []
