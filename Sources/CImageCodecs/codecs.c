@@ -34,10 +34,34 @@ static int alloc_image(ic_image *img, unsigned long w, unsigned long h, int ch, 
     return img->data ? 0 : fail(err, errlen, "out of memory (%zu bytes for a %lux%lu image)", n, w, h);
 }
 
+static void blob_free(ic_blob *b) {
+    free(b->data);
+    b->data = NULL;
+    b->size = 0;
+}
+
+/* Copies n bytes into a blob (the first copy of a block wins: files rarely repeat one). */
+static void blob_set(ic_blob *b, const void *data, size_t n) {
+    if (b->data || n == 0) return;
+    b->data = malloc(n);
+    if (!b->data) return;  /* metadata is kept when it can be; the pixels matter more */
+    memcpy(b->data, data, n);
+    b->size = n;
+}
+
 void ic_free(ic_image *img) {
     free(img->data);
     img->data = NULL;
+    blob_free(&img->meta.icc);
+    blob_free(&img->meta.exif);
+    blob_free(&img->meta.xmp);
+    blob_free(&img->meta.iptc);
 }
+
+static const char exif_id[6] = "Exif\0";                        /* with the 6th byte, also 0 */
+static const char xmp_id[] = "http://ns.adobe.com/xap/1.0/";    /* and its terminating 0 */
+static const char iptc_id[] = "Photoshop 3.0";                  /* and its terminating 0 */
+static const char xmp_png_key[] = "XML:com.adobe.xmp";
 
 static int is_little_endian(void) {
     uint16_t one = 1;
@@ -85,8 +109,21 @@ static int read_png(FILE *f, ic_image *out, char *err, size_t errlen) {
     size_t stride = (size_t)w * ch * (bits / 8);
     for (png_uint_32 y = 0; y < h; y++) rows[y] = (png_bytep)out->data + (size_t)y * stride;
     png_read_image(png, rows);
-    png_read_end(png, NULL);
+    png_read_end(png, info);  /* into info: eXIf and text may follow the pixels */
     free(rows);
+    rows = NULL;
+    png_charp name;
+    png_bytep profile, exif;
+    png_uint_32 profile_size;
+    png_uint_32 exif_size;
+    int compression;
+    if (png_get_iCCP(png, info, &name, &compression, &profile, &profile_size)) blob_set(&out->meta.icc, profile, profile_size);
+    if (png_get_eXIf_1(png, info, &exif_size, &exif)) blob_set(&out->meta.exif, exif, exif_size);
+    png_textp text;
+    int texts = png_get_text(png, info, &text, NULL);
+    for (int i = 0; i < texts; i++)
+        if (!strcmp(text[i].key, xmp_png_key))
+            blob_set(&out->meta.xmp, text[i].text, text[i].compression >= PNG_ITXT_COMPRESSION_NONE ? text[i].itxt_length : text[i].text_length);
     png_destroy_read_struct(&png, &info, NULL);
     return 0;
 }
@@ -99,8 +136,20 @@ static int write_png(FILE *f, const ic_image *img, char *err, size_t errlen) {
     if (setjmp(ctx.jmp)) { png_destroy_write_struct(&png, &info); return -1; }
     static const int types[] = { 0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGBA };
     png_init_io(png, f);
+    png_set_benign_errors(png, 1);  /* an ICC profile libpng finds malformed is left out, not fatal */
     png_set_IHDR(png, info, (png_uint_32)img->width, (png_uint_32)img->height, img->bits, types[img->channels],
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    const ic_metadata *m = &img->meta;
+    if (m->icc.data) png_set_iCCP(png, info, "ICC profile", PNG_COMPRESSION_TYPE_BASE, m->icc.data, (png_uint_32)m->icc.size);
+    if (m->exif.data) png_set_eXIf_1(png, info, (png_uint_32)m->exif.size, m->exif.data);
+    char *xmp = m->xmp.data ? calloc(m->xmp.size + 1, 1) : NULL;  /* libpng takes text by strlen */
+    if (xmp) {
+        memcpy(xmp, m->xmp.data, m->xmp.size);
+        png_text t = { .compression = PNG_ITXT_COMPRESSION_NONE, .key = (png_charp)xmp_png_key, .text = xmp,
+                       .lang = "", .lang_key = "" };
+        png_set_text(png, info, &t, 1);  /* copies it */
+        free(xmp);
+    }
     png_write_info(png, info);
     if (img->bits == 16 && is_little_endian()) png_set_swap(png);
     size_t stride = (size_t)img->width * img->channels * (img->bits / 8);
@@ -134,7 +183,21 @@ static int read_jpeg(FILE *f, ic_image *out, char *err, size_t errlen) {
     }
     jpeg_create_decompress(&cinfo);
     jpeg_stdio_src(&cinfo, f);
+    jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);   /* EXIF, XMP */
+    jpeg_save_markers(&cinfo, JPEG_APP0 + 2, 0xFFFF);   /* ICC, possibly over several markers */
+    jpeg_save_markers(&cinfo, JPEG_APP0 + 13, 0xFFFF);  /* IPTC */
     jpeg_read_header(&cinfo, TRUE);
+    JOCTET *icc = NULL;
+    unsigned int icc_size = 0;
+    if (jpeg_read_icc_profile(&cinfo, &icc, &icc_size)) { blob_set(&out->meta.icc, icc, icc_size); free(icc); }
+    for (jpeg_saved_marker_ptr mk = cinfo.marker_list; mk; mk = mk->next) {
+        if (mk->marker == JPEG_APP0 + 1 && mk->data_length > 6 && !memcmp(mk->data, exif_id, 6))
+            blob_set(&out->meta.exif, mk->data + 6, mk->data_length - 6);
+        else if (mk->marker == JPEG_APP0 + 1 && mk->data_length > sizeof xmp_id && !memcmp(mk->data, xmp_id, sizeof xmp_id))
+            blob_set(&out->meta.xmp, mk->data + sizeof xmp_id, mk->data_length - sizeof xmp_id);
+        else if (mk->marker == JPEG_APP0 + 13 && mk->data_length > sizeof iptc_id && !memcmp(mk->data, iptc_id, sizeof iptc_id))
+            blob_set(&out->meta.iptc, mk->data + sizeof iptc_id, mk->data_length - sizeof iptc_id);
+    }
     cinfo.out_color_space = cinfo.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_start_decompress(&cinfo);
     if (alloc_image(out, cinfo.output_width, cinfo.output_height, cinfo.output_components, 8, err, errlen)) {
@@ -149,6 +212,22 @@ static int read_jpeg(FILE *f, ic_image *out, char *err, size_t errlen) {
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
     return 0;
+}
+
+/* One APP marker: an identifier and the block, when they fit in a marker's 65533 bytes (an
+ * EXIF block never exceeds that in a camera's file; a larger XMP would need Extended XMP). */
+static void write_marker(j_compress_ptr cinfo, int marker, const void *id, size_t id_size, const ic_blob *b) {
+    if (!b->data || id_size + b->size > 65533) return;
+    jpeg_write_m_header(cinfo, marker, (unsigned int)(id_size + b->size));
+    for (size_t i = 0; i < id_size; i++) jpeg_write_m_byte(cinfo, ((const unsigned char *)id)[i]);
+    for (size_t i = 0; i < b->size; i++) jpeg_write_m_byte(cinfo, b->data[i]);
+}
+
+static void write_jpeg_metadata(j_compress_ptr cinfo, const ic_metadata *m) {
+    write_marker(cinfo, JPEG_APP0 + 1, exif_id, 6, &m->exif);
+    if (m->icc.data && m->icc.size <= 0xFFFFFFFFu) jpeg_write_icc_profile(cinfo, m->icc.data, (unsigned int)m->icc.size);
+    write_marker(cinfo, JPEG_APP0 + 1, xmp_id, sizeof xmp_id, &m->xmp);
+    write_marker(cinfo, JPEG_APP0 + 13, iptc_id, sizeof iptc_id, &m->iptc);
 }
 
 static int write_jpeg(FILE *f, const ic_image *img, int quality, char *err, size_t errlen) {
@@ -172,7 +251,11 @@ static int write_jpeg(FILE *f, const ic_image *img, int quality, char *err, size
     cinfo.in_color_space = img->channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_set_defaults(&cinfo);
     jpeg_set_quality(&cinfo, quality, TRUE);
+    /* Full-resolution chroma at high quality: 4:2:0 would halve the colour detail denoising kept. */
+    if (quality >= 90)
+        for (int i = 0; i < cinfo.num_components; i++) cinfo.comp_info[i].h_samp_factor = cinfo.comp_info[i].v_samp_factor = 1;
     jpeg_start_compress(&cinfo, TRUE);
+    write_jpeg_metadata(&cinfo, &img->meta);
     size_t stride = (size_t)img->width * img->channels;
     while (cinfo.next_scanline < cinfo.image_height) {
         JSAMPROW row = (JSAMPROW)img->data + cinfo.next_scanline * stride;
@@ -213,6 +296,11 @@ static int read_tiff(const char *path, ic_image *out, char *err, size_t errlen) 
                     "(file has %u bits, %u channels)", bps, spp);
     }
     if (alloc_image(out, w, h, spp, bps, err, errlen)) { TIFFClose(tif); return -1; }
+    uint32_t n;
+    void *block;
+    if (TIFFGetField(tif, TIFFTAG_ICCPROFILE, &n, &block)) blob_set(&out->meta.icc, block, n);
+    if (TIFFGetField(tif, TIFFTAG_XMLPACKET, &n, &block)) blob_set(&out->meta.xmp, block, n);
+    if (TIFFGetField(tif, TIFFTAG_PHOTOSHOP, &n, &block)) blob_set(&out->meta.iptc, block, n);
     size_t stride = (size_t)w * spp * (bps / 8);
     for (uint32_t y = 0; y < h; y++) {
         if (TIFFReadScanline(tif, (uint8_t *)out->data + y * stride, y, 0) < 0) {
@@ -239,6 +327,10 @@ static int write_tiff(const char *path, const ic_image *img, char *err, size_t e
         uint16_t extra = EXTRASAMPLE_UNASSALPHA;
         TIFFSetField(tif, TIFFTAG_EXTRASAMPLES, 1, &extra);
     }
+    const ic_metadata *m = &img->meta;
+    if (m->icc.data) TIFFSetField(tif, TIFFTAG_ICCPROFILE, (uint32_t)m->icc.size, m->icc.data);
+    if (m->xmp.data) TIFFSetField(tif, TIFFTAG_XMLPACKET, (uint32_t)m->xmp.size, m->xmp.data);
+    if (m->iptc.data) TIFFSetField(tif, TIFFTAG_PHOTOSHOP, (uint32_t)m->iptc.size, m->iptc.data);
     size_t stride = (size_t)img->width * img->channels * (img->bits / 8);
     for (int y = 0; y < img->height; y++) {
         if (TIFFWriteScanline(tif, (uint8_t *)img->data + (size_t)y * stride, (uint32_t)y, 0) < 0) {

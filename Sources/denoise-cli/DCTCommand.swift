@@ -25,8 +25,10 @@ struct DCT: ParsableCommand {
     @Flag(help: "Skip the second (Wiener) step.") var noWiener = false
     @Option(help: "Worker threads (0 = all cores).") var threads: Int = 0
     @Flag(help: "Print nothing but errors.") var quiet = false
+    @OptionGroup var out: OutputOptions
 
     func validate() throws {
+        try out.check(output)
         do { try settings.validate() } catch DenoiseError.invalidArgument(let m) { throw ValidationError(m) }
         if let peak, !(peak > 0) { throw ValidationError("peak must be positive") }
     }
@@ -45,9 +47,9 @@ struct DCT: ParsableCommand {
         let file = try ImageFile(path: input)
         let model = try DCTFilter.model(for: file.image, settings)
         if !quiet && (sigma == .auto || noise != .gaussian) { printError("noise: \(describe(model))") }
-        let out = try DCTFilter.run(file.image, settings, model: model, progress: quiet ? nil : ProgressBar.stderrIfTerminal())
+        let denoised = try DCTFilter.run(file.image, settings, model: model, progress: quiet ? nil : ProgressBar.stderrIfTerminal())
         ProgressBar.finish(quiet: quiet)
-        try ImageFile(image: out, bits: file.bits).write(to: output)
+        try ImageFile(image: denoised, bits: file.bits, metadata: file.metadata).write(to: output, out)
     }
 }
 

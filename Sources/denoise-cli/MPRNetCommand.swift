@@ -22,8 +22,10 @@ struct MPRNetCommand: ParsableCommand {
                                valueName: "bfloat16|float32"))
     var precision: Precision = .bfloat16
     @Flag(help: "Print nothing but errors.") var quiet = false
+    @OptionGroup var out: OutputOptions
 
     func validate() throws {
+        for path in [output, residual, attentionMap].compactMap({ $0 }) { try out.check(path) }
         do { try options.validate() } catch DenoiseError.invalidArgument(let m) { throw ValidationError(m) }
     }
 
@@ -50,9 +52,9 @@ struct MPRNetCommand: ParsableCommand {
         let result = try MPRNetFilter.denoise(file.image, model: net, options: options,
                                               progress: quiet ? nil : ProgressBar.stderrIfTerminal())
         ProgressBar.finish(quiet: quiet)
-        try ImageFile(image: result.image, bits: file.bits).write(to: output)
-        if let residual, let r = result.residual { try ImageFile(image: r, bits: 8).write(to: residual) }
-        if let attentionMap, let a = result.attention { try ImageFile(image: a, bits: 8).write(to: attentionMap) }
+        try ImageFile(image: result.image, bits: file.bits, metadata: file.metadata).write(to: output, out)
+        if let residual, let r = result.residual { try ImageFile(image: r, bits: 8).write(to: residual, out) }
+        if let attentionMap, let a = result.attention { try ImageFile(image: a, bits: 8).write(to: attentionMap, out) }
     }
 }
 

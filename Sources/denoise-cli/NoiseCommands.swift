@@ -56,8 +56,10 @@ struct AddNoise: ParsableCommand {
     @Option(name: .customLong("salt-pepper"), help: "Salt-and-pepper noise: this fraction of pixels (0-1) set to black or white.")
     var saltPepper: Double?
     @Option(help: "Random seed.") var seed: UInt64 = 1
+    @OptionGroup var out: OutputOptions
 
     func validate() throws {
+        try out.check(output)
         guard [gaussian, poisson, saltPepper].compactMap({ $0 }).count == 1 else {
             throw ValidationError("give exactly one of --gaussian, --poisson, --salt-pepper")
         }
@@ -68,7 +70,7 @@ struct AddNoise: ParsableCommand {
         let kind: NoiseSynthesis.Kind = if let gaussian { .gaussian(sigma: gaussian) }
             else if let poisson { .poisson(peak: poisson) } else { .saltAndPepper(density: saltPepper!) }
         let noisy = try NoiseSynthesis.add(kind, to: file.image, seed: seed, quantize: true)
-        try ImageFile(image: noisy, bits: file.bits).write(to: output)
+        try ImageFile(image: noisy, bits: file.bits, metadata: file.metadata).write(to: output, out)
     }
 }
 

@@ -63,6 +63,34 @@ def test_errors_are_clear_and_nonzero(cli, tmp_path):
     assert r.returncode != 0 and "PNG" in r.stderr
 
 
+def test_outputs_are_never_clobbered_or_half_written(cli, tmp_path):
+    """An existing output is refused before any work unless --overwrite; a failed write leaves
+    neither the output nor a temporary file; --quality sets the JPEG's (4:4:4 from 90)."""
+    img = noisy(kodak()[:96, :128], 15, 6)
+    src, dst = tmp_path / "in.png", tmp_path / "out.jpg"
+    Image.fromarray(img).save(src)
+    dst.write_bytes(b"precious")
+    r = run([cli, "dct", str(src), str(dst), "--sigma", "15"])
+    assert r.returncode != 0 and "--overwrite" in r.stderr and dst.read_bytes() == b"precious"
+    sizes = {}
+    for q in ("60", "95"):
+        r = run([cli, "dct", str(src), str(dst), "--sigma", "15", "--overwrite", "--quality", q])
+        assert r.returncode == 0, r.stderr
+        sizes[q] = dst.stat().st_size
+        with Image.open(dst) as j:
+            assert j.size == (128, 96) and (j.layer[0][1:3] == (1, 1)) == (q == "95")  # luma sampling 1x1 = 4:4:4
+    assert sizes["60"] < sizes["95"]
+    r = run([cli, "dct", str(src), str(src), "--sigma", "15", "--overwrite"])  # in place, through the rename
+    assert r.returncode == 0 and np.asarray(Image.open(src)).shape == img.shape
+    r = run([cli, "dct", str(dst), str(tmp_path / "gray.jpg"), "--quality", "0"])
+    assert r.returncode != 0 and "quality" in r.stderr
+    rgba = tmp_path / "rgba.png"
+    Image.fromarray(np.dstack([img, np.full(img.shape[:2], 200, np.uint8)])).save(rgba)
+    r = run([cli, "dct", str(rgba), str(tmp_path / "alpha.jpg"), "--sigma", "15"])  # JPEG holds no alpha
+    assert r.returncode != 0 and "JPEG" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png", "out.jpg", "rgba.png"]
+
+
 def test_help(cli):
     r = run([cli, "dct", "--help"])
     assert r.returncode == 0 and "--sigma" in r.stdout and "--no-wiener" in r.stdout
@@ -121,12 +149,12 @@ def test_mprnet_with_fixture_weights(cli, tmp_path):
     for tile in ("0", "64"):
         dst = tmp_path / f"out{tile}.png"
         r = run([cli, "mprnet", str(src), str(dst), "--model", str(weights), "--tile", tile,
-                 "--residual", str(tmp_path / "res.png"), "--attention-map", str(tmp_path / "att.png")])
+                 "--residual", str(tmp_path / f"res{tile}.png"), "--attention-map", str(tmp_path / f"att{tile}.png")])
         assert r.returncode == 0, r.stderr
         outs[tile] = np.asarray(Image.open(dst))
         assert outs[tile].shape == img.shape and np.array_equal(outs[tile][..., 3], img[..., 3])
-    assert np.asarray(Image.open(tmp_path / "att.png")).shape == (150, 170)
-    assert np.asarray(Image.open(tmp_path / "res.png")).shape == (150, 170, 3)
+    assert np.asarray(Image.open(tmp_path / "att0.png")).shape == (150, 170)
+    assert np.asarray(Image.open(tmp_path / "res0.png")).shape == (150, 170, 3)
     # float32 and the default (bfloat16 on AMX, where the CPU has it) agree to bfloat16's rounding.
     exact = tmp_path / "exact.png"
     r = run([cli, "mprnet", str(src), str(exact), "--model", str(weights), "--tile", "0", "--precision", "float32"])

@@ -67,9 +67,9 @@ def test_impulse_and_poisson_models(cli, tmp_path):
     run([cli, "add-noise", str(tmp_path / "clean.png"), str(tmp_path / "sp.png"), "--salt-pepper", "0.3"])
     sp = np.asarray(Image.open(tmp_path / "sp.png"))
     for noise in ("impulse", "auto"):
-        r = run([cli, "dct", str(tmp_path / "sp.png"), str(tmp_path / "out.png"), "--noise", noise])
+        r = run([cli, "dct", str(tmp_path / "sp.png"), str(tmp_path / f"{noise}.png"), "--noise", noise])
         assert r.returncode == 0, r.stderr
-        out = np.asarray(Image.open(tmp_path / "out.png"))
+        out = np.asarray(Image.open(tmp_path / f"{noise}.png"))
         # OpenCV's 5x5 median gets about 25.6 dB on Kodak24 at 30%.
         assert psnr(out, clean) > 29, noise
         assert np.array_equal(out[(sp > 0) & (sp < 255)], sp[(sp > 0) & (sp < 255)])

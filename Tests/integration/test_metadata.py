@@ -1,0 +1,70 @@
+"""A photo's metadata through `denoise`: EXIF (orientation kept), the ICC profile (a large one split
+over several JPEG APP2 markers), XMP and IPTC, into every output format that can hold each."""
+import numpy as np
+from PIL import Image
+
+from conftest import kodak, noisy, run
+
+
+def exif_block():
+    """A real EXIF block made by Pillow: orientation 6, a camera model and a date."""
+    e = Image.Exif()
+    e[0x0112] = 6                        # Orientation: rotate 90 CW to view (we never rotate pixels)
+    e[0x0110] = "Denoise Test Camera"    # Model
+    e[0x0132] = "2026:12:01 10:00:00"    # DateTime
+    return e.tobytes()
+
+
+def srgb_profile():
+    """A valid ICC profile (littleCMS's sRGB, through Pillow): libpng checks a profile before it
+    writes one."""
+    from PIL import ImageCms
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def test_exif_icc_xmp_and_iptc_survive_every_format(cli, tmp_path):
+    img = noisy(kodak()[:64, :96], 12, 13)
+    exif, xmp = exif_block(), b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF/></x:xmpmeta>'
+    small = srgb_profile()
+    large = bytes((i * 7) % 251 for i in range(150_000))  # JPEG splits it over three APP2 markers
+    iptc = b"8BIM\x04\x04\x00\x00\x00\x00\x00\x0b\x1c\x02\x05\x00\x05Title\x00"  # a Photoshop IRB: IPTC title
+    src = tmp_path / "photo.jpg"
+    Image.fromarray(img).save(src, quality=95, exif=exif, icc_profile=large, xmp=xmp)
+    with Image.open(src) as j:
+        assert j.info["icc_profile"] == large and len([m for m in j.applist if m[0] == "APP2"]) == 3
+    r = run([cli, "dct", str(src), str(tmp_path / "out.jpg"), "--sigma", "12"])
+    assert r.returncode == 0, r.stderr
+    with Image.open(tmp_path / "out.jpg") as j:
+        assert j.info["icc_profile"] == large and len([m for m in j.applist if m[0] == "APP2"]) == 3
+        assert j.info.get("exif", b"")[6:] == exif[6:] and j.info["xmp"] == xmp
+        assert j.getexif()[0x0112] == 6 and j.getexif()[0x0110] == "Denoise Test Camera"
+        assert j.size == (96, 64)  # orientation kept as a tag, pixels not rotated
+
+    src = tmp_path / "srgb.jpg"
+    Image.fromarray(img).save(src, quality=95, exif=exif, icc_profile=small, xmp=xmp)
+    outs = {}
+    for ext in ("png", "tif"):
+        r = run([cli, "dct", str(src), str(tmp_path / f"out.{ext}"), "--sigma", "12"])
+        assert r.returncode == 0, r.stderr
+        outs[ext] = Image.open(tmp_path / f"out.{ext}")
+    p, t = outs["png"], outs["tif"]
+    assert p.info["icc_profile"] == small and p.getexif()[0x0112] == 6 and p.info["XML:com.adobe.xmp"].encode() == xmp
+    assert t.info["icc_profile"] == small and t.tag_v2[700] == xmp
+
+    # PNG and TIFF in: the blocks they carry come back out; IPTC through TIFF.
+    src_png = tmp_path / "photo.png"
+    Image.fromarray(img).save(src_png, exif=exif, icc_profile=small)
+    r = run([cli, "dct", str(src_png), str(tmp_path / "back.jpg"), "--sigma", "12"])
+    assert r.returncode == 0, r.stderr
+    with Image.open(tmp_path / "back.jpg") as b:
+        assert b.info["icc_profile"] == small and b.getexif()[0x0110] == "Denoise Test Camera"
+    src_tif = tmp_path / "photo.tif"
+    Image.fromarray(img).save(src_tif, tiffinfo={34675: small, 34377: iptc, 700: xmp})
+    for ext in ("tif", "jpg"):
+        r = run([cli, "dct", str(src_tif), str(tmp_path / f"tback.{ext}"), "--sigma", "12"])
+        assert r.returncode == 0, r.stderr
+    with Image.open(tmp_path / "tback.tif") as b:
+        assert b.info["icc_profile"] == small and bytes(b.tag_v2[34377]) == iptc and b.tag_v2[700] == xmp
+    with Image.open(tmp_path / "tback.jpg") as b:
+        app13 = [m[1] for m in b.applist if m[0] == "APP13"]
+        assert b.info["icc_profile"] == small and app13 == [b"Photoshop 3.0\x00" + iptc]
