@@ -13,8 +13,7 @@ struct DCT: ParsableCommand {
             + "noise of level S. Poisson noise is stabilised (generalised Anscombe transform) "
             + "and inverted with the exact unbiased inverse; impulse noise is restored pixel by pixel.")
 
-    @Argument(help: "Input image (PNG, JPEG or TIFF).") var input: String
-    @Argument(help: "Output image; the extension (.png, .jpg, .tif) picks the format.") var output: String
+    @OptionGroup var files: FileArguments
     @Option(help: "Noise standard deviation on the 0-255 scale, or auto to estimate it.")
     var sigma: SigmaOption = .auto
     @Option(help: "Noise model: auto, camera, gaussian, poisson, poisson-gaussian or impulse.") var noise: NoiseOption = .auto
@@ -28,7 +27,7 @@ struct DCT: ParsableCommand {
     @OptionGroup var out: OutputOptions
 
     func validate() throws {
-        try out.check(output)
+        for p in try files.pairs() { try out.check(p.output) }
         do { try settings.validate() } catch DenoiseError.invalidArgument(let m) { throw ValidationError(m) }
         if let peak, !(peak > 0) { throw ValidationError("peak must be positive") }
     }
@@ -44,12 +43,15 @@ struct DCT: ParsableCommand {
     }
 
     func run() throws {
-        let file = try ImageFile(path: input)
-        let model = try DCTFilter.model(for: file.image, settings)
-        if !quiet && (sigma == .auto || noise != .gaussian) { printError("noise: \(describe(model))") }
-        let denoised = try DCTFilter.run(file.image, settings, model: model, progress: quiet ? nil : ProgressBar.stderrIfTerminal())
-        ProgressBar.finish(quiet: quiet)
-        try ImageFile(image: denoised, bits: file.bits, metadata: file.metadata).write(to: output, out)
+        let pairs = try files.pairs()
+        try runBatch(pairs, quiet: quiet) { input, output, progress in
+            let file = try ImageFile(path: input)
+            let model = try DCTFilter.model(for: file.image, settings)
+            if !quiet && pairs.count == 1 && (sigma == .auto || noise != .gaussian) { printError("noise: \(describe(model))") }
+            let denoised = try DCTFilter.run(file.image, settings, model: model, progress: progress)
+            try ImageFile(image: denoised, bits: file.bits, metadata: file.metadata).write(to: output, out)
+            return file.image.pixelCount
+        }
     }
 }
 

@@ -11,8 +11,7 @@ struct MPRNetCommand: ParsableCommand {
         abstract: "Blind denoising with the MPRNet network (Zamir et al., CVPR 2021).",
         discussion: "The model is --model, else $DENOISE_MPRNET_MODEL, else the one installed with denoise.")
 
-    @Argument(help: "Input image (PNG, JPEG or TIFF).") var input: String
-    @Argument(help: "Output image.") var output: String
+    @OptionGroup var files: FileArguments
     @Option(help: "Weights file (safetensors).") var model: String?
     @Option(help: "Tile side in pixels; 0 = whole image.") var tile: Int = 512
     @Option(help: "Worker threads (0 = all cores).") var threads: Int = 0
@@ -25,7 +24,11 @@ struct MPRNetCommand: ParsableCommand {
     @OptionGroup var out: OutputOptions
 
     func validate() throws {
-        for path in [output, residual, attentionMap].compactMap({ $0 }) { try out.check(path) }
+        let pairs = try files.pairs()
+        if pairs.count > 1 && (residual != nil || attentionMap != nil) {
+            throw ValidationError("--residual and --attention-map take one input")
+        }
+        for path in pairs.map(\.output) + [residual, attentionMap].compactMap({ $0 }) { try out.check(path) }
         do { try options.validate() } catch DenoiseError.invalidArgument(let m) { throw ValidationError(m) }
     }
 
@@ -48,13 +51,14 @@ struct MPRNetCommand: ParsableCommand {
         denoise_keep_freed_memory()
         let net: MPRNet
         do { net = try MPRNet(weights: try SafeTensors(path: path)) } catch { throw CLIError("\(path): \(error)") }
-        let file = try ImageFile(path: input)
-        let result = try MPRNetFilter.denoise(file.image, model: net, options: options,
-                                              progress: quiet ? nil : ProgressBar.stderrIfTerminal())
-        ProgressBar.finish(quiet: quiet)
-        try ImageFile(image: result.image, bits: file.bits, metadata: file.metadata).write(to: output, out)
-        if let residual, let r = result.residual { try ImageFile(image: r, bits: 8).write(to: residual, out) }
-        if let attentionMap, let a = result.attention { try ImageFile(image: a, bits: 8).write(to: attentionMap, out) }
+        try runBatch(try files.pairs(), quiet: quiet) { input, output, progress in
+            let file = try ImageFile(path: input)
+            let result = try MPRNetFilter.denoise(file.image, model: net, options: options, progress: progress)
+            try ImageFile(image: result.image, bits: file.bits, metadata: file.metadata).write(to: output, out)
+            if let residual, let r = result.residual { try ImageFile(image: r, bits: 8).write(to: residual, out) }
+            if let attentionMap, let a = result.attention { try ImageFile(image: a, bits: 8).write(to: attentionMap, out) }
+            return file.image.pixelCount
+        }
     }
 }
 

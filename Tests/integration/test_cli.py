@@ -91,6 +91,34 @@ def test_outputs_are_never_clobbered_or_half_written(cli, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png", "out.jpg", "rgba.png"]
 
 
+def test_batch_of_files_with_an_output_folder(cli, tmp_path):
+    """Many inputs, one --output-dir: each written under its own name plus --suffix, the same
+    result as one file at a time; a bad file is reported, the rest still done, exit non-zero."""
+    clean = kodak()[:80, :96]
+    inputs = []
+    for i in range(3):
+        p = tmp_path / f"shot{i}.png"
+        Image.fromarray(noisy(clean, 10 + 5 * i, 20 + i)).save(p)
+        inputs.append(p)
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    out = tmp_path / "out"
+    out.mkdir()
+    r = run([cli, "dct", *map(str, inputs), "--output-dir", str(out), "--suffix", "-dn", "--sigma", "12"])
+    assert r.returncode == 0, r.stderr
+    assert "3 of 3 files denoised" in r.stderr
+    alone = tmp_path / "alone.png"
+    assert run([cli, "dct", str(inputs[1]), str(alone), "--sigma", "12"]).returncode == 0
+    assert np.array_equal(np.asarray(Image.open(out / "shot1-dn.png")), np.asarray(Image.open(alone)))
+    r = run([cli, "dct", str(inputs[0]), str(tmp_path / "broken.png"), str(inputs[2]), "--output-dir", str(out),
+             "--sigma", "12"])
+    assert r.returncode != 0 and "broken.png" in r.stderr and "2 of 3 files denoised" in r.stderr
+    assert (out / "shot0.png").exists() and (out / "shot2.png").exists() and not (out / "broken.png").exists()
+    r = run([cli, "dct", str(inputs[0]), str(inputs[2]), "--output-dir", str(out), "--sigma", "12"])
+    assert r.returncode != 0 and "--overwrite" in r.stderr  # refused before any work
+    r = run([cli, "dct", *map(str, inputs)])
+    assert r.returncode != 0 and "--output-dir" in r.stderr
+
+
 def test_help(cli):
     r = run([cli, "dct", "--help"])
     assert r.returncode == 0 and "--sigma" in r.stdout and "--no-wiener" in r.stdout
