@@ -20,7 +20,9 @@ class Image(C.Structure):
 class DCTParams(C.Structure):
     _fields_ = [("struct_size", C.c_size_t), ("sigma", C.c_float), ("patch_size", C.c_int32), ("scales", C.c_int32),
                 ("wiener", C.c_int32), ("threads", C.c_int32), ("progress", C.c_void_p), ("progress_user", C.c_void_p),
-                ("noise", C.c_int), ("poisson_peak", C.c_float)]
+                ("noise", C.c_int), ("poisson_peak", C.c_float),
+                # 0.3: dn_dct_params_init writes the whole struct, so it must all be declared here.
+                ("strength", C.c_float), ("levels", C.c_void_p)]
 
 
 class NoiseEstimate(C.Structure):
