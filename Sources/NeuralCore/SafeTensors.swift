@@ -82,9 +82,10 @@ public struct SafeTensors: Sendable {
                 shape.append(d)
                 count = c
             }
-            guard a >= 0, a <= b, b <= dataSize else {
+            guard a >= 0, a <= b, a <= dataSize else {
                 throw corrupt("tensor \(key) has data_offsets [\(a), \(b)] outside the data section of \(dataSize) bytes")
             }
+            guard b <= dataSize else { throw corrupt("truncated: tensor \(key) ends at byte \(b) of a \(dataSize)-byte data section") }
             guard b - a == count * elementSize else {
                 throw corrupt("tensor \(key) of shape \(shape) \(dtype) spans \(b - a) bytes, not \(count * elementSize)")
             }

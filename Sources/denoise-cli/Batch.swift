@@ -10,10 +10,14 @@ struct FileArguments: ParsableArguments {
     var outputDir: String?
     @Option(parsing: .unconditional, help: "With --output-dir: added to each output's name before the extension, e.g. -denoised.")
     var suffix = ""
+    @Option(help: ArgumentHelp("With --output-dir: the outputs' format, instead of each input's own.",
+                               valueName: "png|jpg|tif"))
+    var format: String?
 
     /// (input, output) pairs, in the order given.
     func pairs() throws -> [(input: String, output: String)] {
         guard let dir = outputDir else {
+            if format != nil || !suffix.isEmpty { throw ValidationError("--suffix and --format go with --output-dir") }
             guard files.count == 2 else {
                 throw ValidationError(files.count < 2 ? "give INPUT and OUTPUT (or INPUT... --output-dir DIR)"
                                                       : "several inputs need --output-dir DIR")
@@ -21,12 +25,15 @@ struct FileArguments: ParsableArguments {
             return [(files[0], files[1])]
         }
         guard !files.isEmpty else { throw ValidationError("no input files") }
+        if let format, !["png", "jpg", "jpeg", "tif", "tiff"].contains(format) {
+            throw ValidationError("format must be png, jpg or tif, got \(format)")
+        }
         var st = stat()
         guard stat(dir, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else { throw ValidationError("\(dir) is not a folder") }
         let pairs = files.map { input -> (input: String, output: String) in
             let name = input.split(separator: "/").last.map(String.init) ?? input
             let dot = name.lastIndex(of: ".") ?? name.endIndex
-            return (input, dir + "/" + name[..<dot] + suffix + name[dot...])
+            return (input, dir + "/" + name[..<dot] + suffix + (format.map { "." + $0 } ?? String(name[dot...])))
         }
         var seen: Set<String> = []
         for p in pairs where !seen.insert(p.output).inserted {

@@ -117,6 +117,8 @@ def test_batch_of_files_with_an_output_folder(cli, tmp_path):
     assert r.returncode != 0 and "--overwrite" in r.stderr  # refused before any work
     r = run([cli, "dct", *map(str, inputs)])
     assert r.returncode != 0 and "--output-dir" in r.stderr
+    r = run([cli, "dct", *map(str, inputs), "--output-dir", str(out), "--format", "tif", "--sigma", "12"])
+    assert r.returncode == 0 and sorted(p.name for p in out.glob("*.tif")) == ["shot0.tif", "shot1.tif", "shot2.tif"]
 
 
 def test_help(cli):
