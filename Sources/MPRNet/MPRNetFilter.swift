@@ -18,6 +18,9 @@ public enum MPRNetFilter {
         public var precision: Precision = .bfloat16
         /// Worker threads; 0: one per core.
         public var threads = 0
+        /// A forced convolution path (nil: the fastest this CPU has); `denoise` takes
+        /// $DENOISE_KERNELS when this is nil.
+        public var kernels: KernelPath?
 
         public static let minimumTile = 64
 
@@ -62,7 +65,12 @@ public enum MPRNetFilter {
     /// false to cancel.
     public static func denoise(_ image: PlanarImage, model: MPRNet, options o: Options,
                                progress: (@Sendable (Double) -> Bool)? = nil) throws -> Result {
+        var o = o
         try o.validate()
+        if o.kernels == nil {
+            do { o.kernels = try KernelPath.fromEnvironment() } catch { throw DenoiseError.invalidArgument("\(error)") }
+        }
+        if let k = o.kernels, !k.isSupported { throw DenoiseError.invalidArgument("kernels \(k.rawValue): this CPU lacks them") }
         try Memory.reserve(workingBytes(width: image.width, height: image.height, o, model.config))
         let job = Job(threads: o.threads, workUnits: workUnits(width: image.width, height: image.height, o),
                       progress: progress)
@@ -70,7 +78,7 @@ public enum MPRNetFilter {
     }
 
     static func denoise(_ image: PlanarImage, model: MPRNet, options o: Options, job: Job) throws -> Result {
-        let ops = Ops(threads: job.threads, precision: o.precision)
+        let ops = Ops(threads: job.threads, precision: o.precision, path: o.kernels)
         let color = image.channels >= 3 ? 3 : 1
         let input = rgbTensor(image, color)
         var out = Tensor(channels: 3, height: image.height, width: image.width)

@@ -23,21 +23,27 @@ public struct Ops: Sendable {
     public let threads: Int
     /// What the convolutions compute in.
     public let precision: Precision
-    /// The float convolution kernels: the fastest build this CPU runs unless a test picks one.
+    /// The float convolution kernels: the fastest build this CPU runs unless a path is forced.
     let kernels: ConvKernelSet
+    /// Whether bfloat16 may run on AMX (not when a float path is forced).
+    let amxAllowed: Bool
 
-    public init(threads: Int = 1, precision: Precision = .float32) {
-        self.init(threads: threads, precision: precision, kernels: ConvKernelSet.supported.last!)
+    /// `path` (e.g. from `KernelPath.fromEnvironment()`, checked there) forces a kernel build;
+    /// nil takes the fastest this CPU has.
+    public init(threads: Int = 1, precision: Precision = .float32, path: KernelPath? = nil) {
+        self.init(threads: threads, precision: precision, kernels: path?.floatKernels ?? ConvKernelSet.supported.last!,
+                  amxAllowed: path == nil || path == .amx)
     }
 
-    init(threads: Int, precision: Precision, kernels: ConvKernelSet) {
+    init(threads: Int, precision: Precision, kernels: ConvKernelSet, amxAllowed: Bool = true) {
         self.threads = max(1, threads)
         self.precision = precision
         self.kernels = kernels
+        self.amxAllowed = amxAllowed
     }
 
-    /// Whether the convolutions run on AMX tiles: bfloat16 asked for, and the CPU has them.
-    var useAMX: Bool { precision == .bfloat16 && Self.amxAvailable }
+    /// Whether the convolutions run on AMX tiles: bfloat16 asked for, allowed, and the CPU has them.
+    var useAMX: Bool { precision == .bfloat16 && amxAllowed && Self.amxAvailable }
 
     /// Whether `Precision.bfloat16` runs on AMX on this CPU (otherwise it is float32).
     public static let amxAvailable = denoise_amx_available() != 0

@@ -168,6 +168,31 @@ def test_installed_cli_finds_its_model_when_run_from_path(prefix, tmp_path):
         assert np.asarray(Image.open(dst)).shape == (64, 64, 3)
 
 
+def test_forced_kernel_paths_agree(cli, tmp_path):
+    """DENOISE_KERNELS forces a convolution path (to measure or test another CPU's): each one this CPU
+    has gives float32's result to 8-bit rounding; one it lacks, or a bad name, is an error."""
+    weights = ROOT / "Tests/Fixtures/mprnet/weights.safetensors"
+    src = tmp_path / "in.png"
+    Image.fromarray(noisy(kodak()[:72, :88], 20, 7)).save(src)
+    base = tmp_path / "default.png"
+    assert run([cli, "mprnet", str(src), str(base), "--model", str(weights), "--precision", "float32"]).returncode == 0
+    ran = []
+    for path in ("baseline", "avx2", "avx512", "amx"):
+        dst = tmp_path / f"{path}.png"
+        r = run([cli, "mprnet", str(src), str(dst), "--model", str(weights), "--precision", "float32"],
+                env={"DENOISE_KERNELS": path, "PATH": "/usr/bin:/bin"})
+        if r.returncode != 0:
+            assert "lacks" in r.stderr, r.stderr
+            continue
+        ran.append(path)
+        diff = np.abs(np.asarray(Image.open(dst)).astype(int) - np.asarray(Image.open(base)).astype(int))
+        assert diff.max() <= 1, (path, diff.max())
+    assert "baseline" in ran
+    r = run([cli, "mprnet", str(src), str(tmp_path / "x.png"), "--model", str(weights)],
+            env={"DENOISE_KERNELS": "sse9", "PATH": "/usr/bin:/bin"})
+    assert r.returncode != 0 and "DENOISE_KERNELS=sse9" in r.stderr
+
+
 def test_mprnet_with_fixture_weights(cli, tmp_path):
     """The network command end to end, on the parity fixture's (random) weights: it must run tiled
     and untiled, keep size and alpha, and write the optional residual and attention images."""
