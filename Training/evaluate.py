@@ -74,7 +74,7 @@ def dct_denoiser(cli):
         with tempfile.TemporaryDirectory() as tmp:
             src, dst = Path(tmp) / "in.png", Path(tmp) / "out.png"
             Image.fromarray(np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)).save(src)
-            subprocess.run([cli, "dct", str(src), str(dst), "--quiet"], check=True)
+            subprocess.run([cli, "dct", str(src), str(dst), "--overwrite", "--quiet"], check=True)
             return np.asarray(Image.open(dst).convert("RGB"), dtype=np.float64) / 255
     return run
 

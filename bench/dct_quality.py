@@ -37,11 +37,11 @@ def psnr(a, b):
 
 def command(method, cli, src, dst, sigma, threads):
     if method == "ours":
-        return [cli, "dct", src, dst, "--sigma", str(sigma), "--threads", str(threads), "--quiet"]
+        return [cli, "dct", src, dst, "--overwrite", "--sigma", str(sigma), "--threads", str(threads), "--quiet"]
     if method == "blind":  # the default: noise measured from the image
-        return [cli, "dct", src, dst, "--threads", str(threads), "--quiet"]
+        return [cli, "dct", src, dst, "--overwrite", "--threads", str(threads), "--quiet"]
     if method == "ours-single":
-        return [cli, "dct", src, dst, "--sigma", str(sigma), "--scales", "1", "--no-wiener",
+        return [cli, "dct", src, dst, "--overwrite", "--sigma", str(sigma), "--scales", "1", "--no-wiener",
                 "--threads", str(threads), "--quiet"]
     if method == "gegl":
         return ["gegl", src, "-o", dst, "--", "denoise-dct", f"sigma={sigma}"]

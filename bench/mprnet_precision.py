@@ -46,7 +46,7 @@ def main():
                 Image.fromarray(noisy_image(clean.astype(np.float64), index, sigma)).save(src)
                 for precision, out in scores.items():
                     dst = os.path.join(tmp, f"{precision}.png")
-                    subprocess.run([a.cli, "mprnet", src, dst, "--model", a.model, "--threads", str(a.threads),
+                    subprocess.run([a.cli, "mprnet", src, dst, "--overwrite", "--model", a.model, "--threads", str(a.threads),
                                     "--precision", precision, "--quiet"], check=True)
                     out.append(psnr(np.asarray(Image.open(dst)), clean))
             f, b = np.array(scores["float32"]), np.array(scores["bfloat16"])

@@ -68,7 +68,7 @@ def main():
                 torch_s = min(torch_s, (time.perf_counter() - t) / mp)
                 for precision in ours_s:
                     t = time.perf_counter()
-                    subprocess.run([a.cli, "mprnet", src, os.path.join(tmp, f"{precision}.png"), "--model", weights,
+                    subprocess.run([a.cli, "mprnet", src, os.path.join(tmp, f"{precision}.png"), "--overwrite", "--model", weights,
                                     "--tile", "0", "--threads", str(a.threads), "--precision", precision, "--quiet"],
                                    check=True)
                     ours_s[precision] = min(ours_s[precision], (time.perf_counter() - t) / mp)

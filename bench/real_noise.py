@@ -47,7 +47,7 @@ def white_sigma(cli, path):
 
 def ours(cli, src, dst, extra):
     t = time.perf_counter()
-    log = run_cli(cli, ["dct", str(src), str(dst), "--threads", "1"] + extra)
+    log = run_cli(cli, ["dct", str(src), str(dst), "--overwrite", "--threads", "1"] + extra)
     return np.asarray(Image.open(dst).convert("RGB")), time.perf_counter() - t, log.strip()
 
 

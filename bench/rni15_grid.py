@@ -57,7 +57,7 @@ def main():
         crop = lambda im: im[y0:y0 + c, x0:x0 + c]
         src = tmp / "in.png"
         Image.fromarray(noisy).save(src)
-        cli([a.cli, "dct", str(src), str(tmp / "dct.png"), "--quiet"])
+        cli([a.cli, "dct", str(src), str(tmp / "dct.png"), "--overwrite", "--quiet"])
         sigma = json.loads(cli([a.cli, "estimate", str(src), "--json"]))["sigma"]
         m = 24  # context around the crop for CBM3D's block matching
         ys, xs = max(0, y0 - m), max(0, x0 - m)
@@ -65,7 +65,7 @@ def main():
         cb = np.clip(np.rint(np.asarray(bm3d.bm3d_rgb(region, max(sigma, 0.5) / 255)) * 255), 0, 255).astype(np.uint8)
         cols = [crop(noisy), crop(rgb(tmp / "dct.png")), cb[y0 - ys:y0 - ys + c, x0 - xs:x0 - xs + c]]
         if a.mprnet:
-            cli([a.cli, "mprnet", str(src), str(tmp / "net.png"), "--model", a.mprnet, "--quiet"])
+            cli([a.cli, "mprnet", str(src), str(tmp / "net.png"), "--overwrite", "--model", a.mprnet, "--quiet"])
             cols.append(crop(rgb(tmp / "net.png")))
         for j, im in enumerate(cols):
             grid.paste(Image.fromarray(np.ascontiguousarray(im)), (pad + j * (c + pad), label + pad + i * (c + pad)))
