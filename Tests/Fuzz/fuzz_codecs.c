@@ -4,22 +4,12 @@
 #define _GNU_SOURCE
 #include "codecs.h"
 
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include "fuzz_file.h"
+
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static int fd = -1;
-    static char path[64];
-    if (fd < 0) {
-        fd = memfd_create("image", 0);
-        if (fd < 0) { perror("memfd_create"); abort(); }
-        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    }
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != (ssize_t)size) { perror("memfd"); abort(); }
+    const char *path = fuzz_file(data, size);
     ic_image img;
     char err[256] = "";
     if (ic_read(path, &img, err, sizeof err) == 0) {
