@@ -16,7 +16,7 @@ func readImage(_ path: String) throws -> PlanarImage {
             throw TestError.missingData("the evaluation images are missing (no \(evalData)): put the project's "
                 + "shared/ folder beside the repository or point DENOISE_DATA at its data/ folder")
         }
-        throw TestError.io(path + ": " + String(cString: err))
+        throw TestError.io(path + ": " + String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
     defer { ic_free(&raw) }
     return try PlanarImage(interleaved: raw.data, layout: PixelLayout(
