@@ -35,6 +35,7 @@ public enum MPRNetFilter {
             guard overlap >= 0, tile == 0 || overlap < tile else {
                 throw DenoiseError.invalidArgument("overlap must be in 0..<tile, got \(overlap)")
             }
+            if let k = kernels, !k.isSupported { throw DenoiseError.invalidArgument("kernels \(k.rawValue): this CPU lacks them") }
         }
     }
 
@@ -70,7 +71,6 @@ public enum MPRNetFilter {
         if o.kernels == nil {
             do { o.kernels = try KernelPath.fromEnvironment() } catch { throw DenoiseError.invalidArgument("\(error)") }
         }
-        if let k = o.kernels, !k.isSupported { throw DenoiseError.invalidArgument("kernels \(k.rawValue): this CPU lacks them") }
         try Memory.reserve(workingBytes(width: image.width, height: image.height, o, model.config))
         let job = Job(threads: o.threads, workUnits: workUnits(width: image.width, height: image.height, o),
                       progress: progress)
