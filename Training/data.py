@@ -53,12 +53,27 @@ def luma(rgb):
     return np.rint(rgb @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)[..., None]
 
 
-def batch(images, seed, step, size, crop, gray_fraction=0.0, camera_fraction=0.0, in_camera=False):
+def zoomed_crop(im, rng, crop, max_zoom):
+    """A crop x crop patch that shows a region 1 to `max_zoom` times smaller (log-uniform),
+    enlarged with a bicubic filter. Full-resolution camera photos are smoother per pixel than the
+    downscaled photos of the training sets (lens, anti-aliasing filter, demosaicing); a network
+    that has seen only dense texture takes their fine noise for detail and keeps it."""
+    zoom = float(np.exp(rng.uniform(0.0, np.log(max_zoom))))
+    side = max(8, min(min(im.shape[:2]), int(round(crop / zoom))))
+    y = int(rng.integers(im.shape[0] - side + 1))
+    x = int(rng.integers(im.shape[1] - side + 1))
+    patch = Image.fromarray(np.ascontiguousarray(im[y:y + side, x:x + side]))
+    return np.asarray(patch.resize((crop, crop), Image.BICUBIC), dtype=np.uint8)
+
+
+def batch(images, seed, step, size, crop, gray_fraction=0.0, camera_fraction=0.0, in_camera=False,
+          camera_zoom=1.0):
     """Returns (noisy, clean) float32 arrays N x 3 x crop x crop in [0, 1]. A `camera_fraction` of
     the crops get camera-pipeline noise (`camera_noise`, whose target is the noise-free rendering),
     the others white or Poisson-Gaussian noise (`synth_noise`); `in_camera` adds the cameras' noise
-    reduction and sharpening to the camera-pipeline noise. A `gray_fraction` of the crops are
-    gray, as the filters run gray images: three equal channels with one noise draw."""
+    reduction and sharpening to the camera-pipeline noise. With `camera_zoom` > 1 half of the
+    camera crops are `zoomed_crop`s. A `gray_fraction` of the crops are gray, as the filters run
+    gray images: three equal channels with one noise draw."""
     rng = np.random.default_rng([seed, step])
     clean, noisy = [], []
     for _ in range(size):
@@ -68,6 +83,8 @@ def batch(images, seed, step, size, crop, gray_fraction=0.0, camera_fraction=0.0
         c = np.ascontiguousarray(augment(im[y:y + crop, x:x + crop], rng))
         gray = bool(gray_fraction) and rng.random() < gray_fraction
         if camera_fraction and rng.random() < camera_fraction:
+            if camera_zoom > 1 and rng.random() < 0.5:
+                c = augment(zoomed_crop(im, rng, crop, camera_zoom), rng)
             n, c = camera_noise.camera_pair(c, rng, in_camera=in_camera)
             if gray:
                 n, c = luma(n), luma(c)

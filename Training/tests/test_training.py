@@ -245,3 +245,22 @@ def test_in_camera_pairs_keep_the_target_and_weaken_the_noise():
             n, t = camera_noise.camera_pair(clean, np.random.default_rng(k), jpeg_probability=0, in_camera=flag)
             store.append(np.mean((n.astype(float) - t) ** 2))
     assert np.median(processed) < 0.9 * np.median(plain)
+
+
+def test_zoomed_crops_are_smoother_and_leave_other_batches_alone():
+    rng = np.random.default_rng(5)
+    texture = rng.integers(0, 256, (96, 96, 3), dtype=np.uint8)
+    hf = lambda a: np.mean(np.diff(a.astype(float), axis=1) ** 2)
+    native = data.zoomed_crop(texture, np.random.default_rng(1), 32, 1.0)
+    assert native.shape == (32, 32, 3)
+    assert any(np.array_equal(native, texture[y:y + 32, x:x + 32]) for y in range(65) for x in range(65))
+    zoomed = [data.zoomed_crop(texture, np.random.default_rng(k), 32, 3.0) for k in range(20)]
+    assert all(z.shape == (32, 32, 3) for z in zoomed)
+    # White texture enlarged z times keeps about 1/z of its neighbour-difference energy.
+    assert np.median([hf(z) for z in zoomed]) < 0.8 * hf(native)
+    imgs = fake_images()
+    old = data.batch(imgs, seed=1, step=3, size=6, crop=32, camera_fraction=0.5)
+    same = data.batch(imgs, seed=1, step=3, size=6, crop=32, camera_fraction=0.5, camera_zoom=1.0)
+    assert np.array_equal(old[0], same[0])
+    z = data.batch(imgs, seed=1, step=3, size=6, crop=32, camera_fraction=0.5, camera_zoom=2.5)
+    assert z[0].shape == (6, 3, 32, 32)
