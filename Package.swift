@@ -43,26 +43,28 @@ let package = Package(
         ]),
         // The AMX bfloat16 3x3 kernel: C, because Swift cannot reach the tile instructions.
         .target(name: "ConvKernelsAMX", cSettings: [.unsafeFlags(["-O2"])]),
-        .target(name: "NeuralCore", dependencies: ["CPlatform", "ConvKernels", "ConvKernelsAVX2",
+        // Planar images, pixel conversions, jobs (threads, progress, cancel), errors, memory, metrics.
+        .target(name: "ImageCore", swiftSettings: optimize),
+        .target(name: "NeuralCore", dependencies: ["ImageCore", "CPlatform", "ConvKernels", "ConvKernelsAVX2",
                                                    "ConvKernelsAVX512", "ConvKernelsAMX"],
                 swiftSettings: optimize),
-        .target(name: "MPRNet", dependencies: ["NeuralCore", "DenoiseCore", "CPlatform"], swiftSettings: optimize),
+        .target(name: "MPRNet", dependencies: ["NeuralCore", "ImageCore", "CPlatform"], swiftSettings: optimize),
         .target(name: "CPlatform"),
         // The patch kernels, built for baseline x86-64 and (the same file, linked) for AVX2 + FMA.
         .target(name: "DCTKernels", swiftSettings: optimize),
         .target(name: "DCTKernelsAVX2", swiftSettings: optimize + [
             .define("DENOISE_FMA"), .unsafeFlags(["-target-cpu", "haswell"]),
         ]),
-        .target(name: "DenoiseCore", dependencies: ["CFFTW", "CPlatform", "DCTKernels", "DCTKernelsAVX2"],
+        .target(name: "DenoiseCore", dependencies: ["ImageCore", "CFFTW", "CPlatform", "DCTKernels", "DCTKernelsAVX2"],
                 swiftSettings: optimize),
-        .target(name: "denoise", dependencies: ["DenoiseCore", "MPRNet", "NeuralCore", "CDenoise", "CPlatform"], exclude: ["exports.map"],
+        .target(name: "denoise", dependencies: ["ImageCore", "DenoiseCore", "MPRNet", "NeuralCore", "CDenoise", "CPlatform"], exclude: ["exports.map"],
                 swiftSettings: optimize,
                 linkerSettings: releaseLibraryFlags),
         .executableTarget(name: "denoise-cli", dependencies: [
-            "DenoiseCore", "CImageCodecs", "CPlatform", "MPRNet", "NeuralCore",
+            "ImageCore", "DenoiseCore", "CImageCodecs", "CPlatform", "MPRNet", "NeuralCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
-        .testTarget(name: "DenoiseCoreTests", dependencies: ["DenoiseCore", "DCTKernels", "CImageCodecs"]),
-        .testTarget(name: "MPRNetTests", dependencies: ["MPRNet", "NeuralCore"]),
+        .testTarget(name: "DenoiseCoreTests", dependencies: ["ImageCore", "DenoiseCore", "DCTKernels", "CImageCodecs"]),
+        .testTarget(name: "MPRNetTests", dependencies: ["MPRNet", "NeuralCore", "ImageCore"]),
     ]
 )

@@ -1,3 +1,4 @@
+import ImageCore
 /// The orthonormal opponent-colour transform of Yu & Sapiro (the 3-point DCT basis):
 /// Y = (R+G+B)/√3, U = (R−B)/√2, V = (R−2G+B)/√6.
 ///

@@ -1,3 +1,4 @@
+import ImageCore
 /// The multi-scale DCT filter as its hosts run it (the C API, the command line): what the caller
 /// asked for, validated once; the noise model resolved from it (measured where not given); the
 /// run in one job, after checking that its memory can be had.

@@ -1,3 +1,4 @@
+import ImageCore
 import CFFTW
 import Dispatch
 import Synchronization

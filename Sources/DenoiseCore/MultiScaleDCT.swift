@@ -1,3 +1,4 @@
+import ImageCore
 /// Multi-scale DCT denoising (Pierazzo, Morel & Facciolo, IPOL 2017) of Gaussian noise.
 ///
 /// The image goes to the decorrelated colour space, then into a DCT pyramid; every layer is

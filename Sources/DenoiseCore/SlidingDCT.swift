@@ -1,3 +1,4 @@
+import ImageCore
 import CPlatform
 import DCTKernels
 import DCTKernelsAVX2

@@ -1,4 +1,4 @@
-import DenoiseCore
+import ImageCore
 import NeuralCore
 
 /// MPRNet applied to a photograph: colour handling, tiling and progress around `MPRNet`.
@@ -80,21 +80,20 @@ public enum MPRNetFilter {
     static func denoise(_ image: PlanarImage, model: MPRNet, options o: Options, job: Job) throws -> Result {
         let ops = Ops(threads: job.threads, precision: o.precision, path: o.kernels)
         let color = image.channels >= 3 ? 3 : 1
-        let input = rgbTensor(image, color)
         var out = Tensor(channels: 3, height: image.height, width: image.width)
         var att = [Float](repeating: 0, count: o.wantAttention ? image.pixelCount : 0)
         var weight = [Float](repeating: 0, count: image.pixelCount)
         for t in tiles(image.width, image.height, o) {
             try job.checkpoint()
-            let patch = ops.crop(input, rows: t.ys, columns: t.xs)
+            let patch = networkInput(image, color, t)
             let (y, a) = run(model, patch, ops, attention: o.wantAttention)
             let ramp = t.ramp(o.overlap, image.width, image.height)
             for ty in 0..<t.ys.count {
                 for tx in 0..<t.xs.count {
                     let w = ramp(tx, ty), i = (t.ys.lowerBound + ty) * image.width + t.xs.lowerBound + tx
                     weight[i] += w
-                    for c in 0..<3 { out.data[c * image.pixelCount + i] += w * y[c, ty, tx] }
-                    if let a { att[i] += w * a[0, ty, tx] }
+                    for c in 0..<3 { out.samples[c * image.pixelCount + i] += w * y[tx, ty, c] }
+                    if let a { att[i] += w * a[tx, ty, 0] }
                 }
             }
             job.advance(1)
@@ -107,9 +106,9 @@ public enum MPRNetFilter {
         for i in 0..<n {
             let w = weight[i]
             if color == 3 {
-                for c in 0..<3 { result.samples[c * n + i] = clip(out.data[c * n + i] / w) }
+                for c in 0..<3 { result.samples[c * n + i] = clip(out.samples[c * n + i] / w) }
             } else {
-                result.samples[i] = clip((out.data[i] + out.data[n + i] + out.data[2 * n + i]) / (3 * w))
+                result.samples[i] = clip((out.samples[i] + out.samples[n + i] + out.samples[2 * n + i]) / (3 * w))
             }
         }
         var residual: PlanarImage?
@@ -125,15 +124,23 @@ public enum MPRNetFilter {
         return Result(image: result, residual: residual, attention: attention)
     }
 
-    /// 3 × H × W in 0...1; gray repeated three times.
-    static func rgbTensor(_ image: PlanarImage, _ color: Int) -> Tensor {
-        let n = image.pixelCount
-        var data = [Float](repeating: 0, count: 3 * n)
-        for c in 0..<3 {
-            let src = color == 3 ? c : 0
-            for i in 0..<n { data[c * n + i] = image.samples[src * n + i] / 255 }
+    /// The tile `t` of `image` as the network's input, 3 × h × w in 0...1 (gray repeated three
+    /// times): read straight from the image, which is already in the network's planar layout.
+    static func networkInput(_ image: PlanarImage, _ color: Int, _ t: Tile) -> Tensor {
+        var x = Tensor(uninitializedWidth: t.xs.count, height: t.ys.count, channels: 3)
+        let n = image.pixelCount, w = t.xs.count
+        image.samples.withUnsafeBufferPointer { src in
+            x.samples.withUnsafeMutableBufferPointer { dst in
+                for c in 0..<3 {
+                    let plane = (color == 3 ? c : 0) * n
+                    for (ty, y) in t.ys.enumerated() {
+                        let from = plane + y * image.width + t.xs.lowerBound, to = (c * t.ys.count + ty) * w
+                        for i in 0..<w { dst[to + i] = src[from + i] / 255 }
+                    }
+                }
+            }
         }
-        return Tensor(channels: 3, height: image.height, width: image.width, data: data)
+        return x
     }
 
     /// The stage-3 output, cropped back from the multiple-of-8 padding, and optionally the stage-2
@@ -147,7 +154,7 @@ public enum MPRNetFilter {
         let a = ops.crop(out.attention2, rows: 0..<x.height, columns: 0..<x.width)
         var mean = Tensor(channels: 1, height: a.height, width: a.width)
         for c in 0..<a.channels {
-            for i in 0..<a.plane { mean.data[i] += a.data[c * a.plane + i] / Float(a.channels) }
+            for i in 0..<a.plane { mean.samples[i] += a.samples[c * a.plane + i] / Float(a.channels) }
         }
         return (y, mean)
     }

@@ -46,7 +46,7 @@ struct PairPlanes {
             var first = 0  // the part's first pair plane
             for (i, x) in parts.enumerated() {
                 let count = i == parts.count - 1 ? planes - first : x.channels / 2  // the last clears the rest
-                x.data.withUnsafeBufferPointer { xp in
+                x.samples.withUnsafeBufferPointer { xp in
                     let (src, dst) = (xp.baseAddress!, pp.baseAddress! + first * stride)
                     ops.parallel(count, work: count * stride) { r in
                         denoise_amx_pack_input(src, Int32(x.channels), Int32(H), Int32(W), Int32(Wp), stride, dst,
@@ -83,7 +83,7 @@ extension Ops {
         precondition(residual == nil || residual!.shape == [w.outChannels, x.height, x.width],
                      "conv residual has the wrong shape")
         var out = Tensor(uninitializedChannels: w.outChannels, height: x.height, width: x.width)
-        out.data.withUnsafeMutableBufferPointer { op in
+        out.samples.withUnsafeMutableBufferPointer { op in
             withResidual(residual) { rp in
                 convRowsAMX(x, w, denoise_amx_output(planes: op.baseAddress!, residual: rp, pairs: nil, rowSums: nil,
                                                      preluSlope: preluSlope))
@@ -128,7 +128,7 @@ extension Ops {
         var pairs = packing ? PairPlanes(framedChannels: C, height: H, width: W) : nil
         let (Wp, stride) = (x.paddedWidth, x.planeStride)
         x.data.withUnsafeBufferPointer { xp in
-        residual.data.withUnsafeBufferPointer { rp in
+        residual.samples.withUnsafeBufferPointer { rp in
             let (src, res) = (xp.baseAddress!, rp.baseAddress!)
             func run(_ dst: UnsafeMutablePointer<Float>?, _ packed: UnsafeMutablePointer<UInt32>?) {
                 parallel((C + 1) / 2, work: 3 * C * H * W) { r in
@@ -139,7 +139,7 @@ extension Ops {
             func withPairs(_ dst: UnsafeMutablePointer<Float>?) {
                 if pairs == nil { run(dst, nil) } else { pairs!.data.withUnsafeMutableBufferPointer { run(dst, $0.baseAddress!) } }
             }
-            if out == nil { withPairs(nil) } else { out!.data.withUnsafeMutableBufferPointer { withPairs($0.baseAddress!) } }
+            if out == nil { withPairs(nil) } else { out!.samples.withUnsafeMutableBufferPointer { withPairs($0.baseAddress!) } }
         }}
         return (out, pairs)
     }

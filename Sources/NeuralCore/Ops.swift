@@ -100,9 +100,9 @@ public struct Ops: Sendable {
         var out = Tensor(uninitializedChannels: Cout, height: H, width: W)
         let padded = w.kernel == 3 ? zeroPad(x, paddedWidth: W + 2 + k.lanes) : []
         w.data.withUnsafeBufferPointer { wp in
-        x.data.withUnsafeBufferPointer { xp in
+        x.samples.withUnsafeBufferPointer { xp in
         padded.withUnsafeBufferPointer { pp in
-        out.data.withUnsafeMutableBufferPointer { op in
+        out.samples.withUnsafeMutableBufferPointer { op in
         withResidual(residual) { rp in
             let (a, o) = (wp.baseAddress!, op.baseAddress!)
             if w.kernel == 1 {
@@ -122,7 +122,7 @@ public struct Ops: Sendable {
 
     func withResidual<R>(_ r: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
         guard let r else { return body(nil) }
-        return r.data.withUnsafeBufferPointer { body($0.baseAddress!) }
+        return r.samples.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 
     /// Each channel framed by zeros: (H+2) rows of `paddedWidth` (≥ W+2) with the image at (1, 1).
@@ -131,7 +131,7 @@ public struct Ops: Sendable {
         let H = x.height, W = x.width, planeStride = (H + 2) * Wp
         let count = x.channels * planeStride
         var out = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
-        x.data.withUnsafeBufferPointer { src in
+        x.samples.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 let (s, d) = (src.baseAddress!, dst.baseAddress!)
                 parallel(x.channels, work: count) { channels in
@@ -152,19 +152,19 @@ public struct Ops: Sendable {
     }
 
     public func relu(_ x: inout Tensor) {
-        x.data.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = max(p[i], 0) } }
+        x.samples.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = max(p[i], 0) } }
     }
 
     /// PReLU with one slope for all channels (MPRNet's `nn.PReLU()`).
     public func prelu(_ x: inout Tensor, slope: Float) {
-        x.data.withUnsafeMutableBufferPointer { p in for i in p.indices where p[i] < 0 { p[i] *= slope } }
+        x.samples.withUnsafeMutableBufferPointer { p in for i in p.indices where p[i] < 0 { p[i] *= slope } }
     }
 
     public func sigmoid(_ v: Float) -> Float { 1 / (1 + expf(-v)) }
 
     /// 1 / (1 + e^−v) for every value, 16 at a time (`exp`), the tensor split across the threads.
     public func sigmoid(_ x: inout Tensor) {
-        x.data.withUnsafeMutableBufferPointer { p in
+        x.samples.withUnsafeMutableBufferPointer { p in
             let b = UnsafeMutableRawPointer(p.baseAddress!), n = p.count
             parallel(n, work: 4 * n, align: 16) { r in
                 var i = r.lowerBound
@@ -213,21 +213,21 @@ public struct Ops: Sendable {
         precondition(residual == nil || residual!.shape == x.shape, "channel attention residual has the wrong shape")
         let P = x.plane
         var mean = [Float](repeating: 0, count: x.channels)
-        x.data.withUnsafeBufferPointer { xp in
+        x.samples.withUnsafeBufferPointer { xp in
             mean.withUnsafeMutableBufferPointer { m in
                 let (src, dst) = (xp.baseAddress!, m.baseAddress!)
-                parallel(x.channels, work: x.data.count) { channels in
+                parallel(x.channels, work: x.samples.count) { channels in
                     for c in channels { dst[c] = sum(src + c * P, P) / Float(P) }
                 }
             }
         }
         let scale = attentionScale(mean: mean, down: down, up: up)
         var out = Tensor(uninitializedChannels: x.channels, height: x.height, width: x.width)
-        x.data.withUnsafeBufferPointer { xp in
-        out.data.withUnsafeMutableBufferPointer { op in
+        x.samples.withUnsafeBufferPointer { xp in
+        out.samples.withUnsafeMutableBufferPointer { op in
         withResidual(residual) { rp in
             let (src, dst) = (xp.baseAddress!, op.baseAddress!)
-            parallel(x.channels, work: 2 * x.data.count) { channels in
+            parallel(x.channels, work: 2 * x.samples.count) { channels in
                 for c in channels {
                     let k = scale[c], at = c * P
                     if let rp {
@@ -272,10 +272,10 @@ public struct Ops: Sendable {
     public func multiplyAdd(_ a: Tensor, _ b: Tensor, plus c: Tensor) -> Tensor {
         precondition(a.shape == b.shape && a.shape == c.shape, "multiplyAdd: shapes \(a.shape), \(b.shape), \(c.shape) differ")
         var out = Tensor(uninitializedChannels: a.channels, height: a.height, width: a.width)
-        a.data.withUnsafeBufferPointer { ap in
-        b.data.withUnsafeBufferPointer { bp in
-        c.data.withUnsafeBufferPointer { cp in
-        out.data.withUnsafeMutableBufferPointer { op in
+        a.samples.withUnsafeBufferPointer { ap in
+        b.samples.withUnsafeBufferPointer { bp in
+        c.samples.withUnsafeBufferPointer { cp in
+        out.samples.withUnsafeMutableBufferPointer { op in
             let (x, y, z, o) = (ap.baseAddress!, bp.baseAddress!, cp.baseAddress!, op.baseAddress!)
             parallel(op.count, work: 4 * op.count) { r in for i in r { o[i] = x[i] * y[i] + z[i] } }
         }}}}
@@ -286,8 +286,8 @@ public struct Ops: Sendable {
     /// `from(r)`, of out at `to(r)`. Split across the threads.
     func copyRows(_ source: Tensor, into out: inout Tensor, count: Int, width: Int,
                          from: (Int) -> Int, to: (Int) -> Int) {
-        source.data.withUnsafeBufferPointer { sp in
-            out.data.withUnsafeMutableBufferPointer { op in
+        source.samples.withUnsafeBufferPointer { sp in
+            out.samples.withUnsafeMutableBufferPointer { op in
                 let (s, o) = (sp.baseAddress!, op.baseAddress!)
                 parallel(count, work: 2 * count * width) { rows in
                     for r in rows { (o + to(r)).update(from: s + from(r), count: width) }
@@ -299,7 +299,7 @@ public struct Ops: Sendable {
     /// Concatenation along channels (torch.cat dim 1).
     public func concatChannels(_ a: Tensor, _ b: Tensor) -> Tensor {
         precondition(a.height == b.height && a.width == b.width)
-        return Tensor(channels: a.channels + b.channels, height: a.height, width: a.width, data: a.data + b.data)
+        return Tensor(channels: a.channels + b.channels, height: a.height, width: a.width, samples: a.samples + b.samples)
     }
 
     /// Concatenation along height (torch.cat dim 2): `a` on top.
@@ -340,10 +340,10 @@ public struct Ops: Sendable {
     public func downsample2(_ x: Tensor) -> Tensor {
         let h = x.height / 2, w = x.width / 2, W = x.width
         var out = Tensor(uninitializedChannels: x.channels, height: h, width: w)
-        x.data.withUnsafeBufferPointer { xp in
-            out.data.withUnsafeMutableBufferPointer { op in
+        x.samples.withUnsafeBufferPointer { xp in
+            out.samples.withUnsafeMutableBufferPointer { op in
                 let (s, o) = (xp.baseAddress!, op.baseAddress!)
-                parallel(x.channels * h, work: x.data.count) { rows in
+                parallel(x.channels * h, work: x.samples.count) { rows in
                     for r in rows {
                         let top = s + ((r / h) * x.height + 2 * (r % h)) * W, bottom = top + W, dst = o + r * w
                         for i in 0..<w {
@@ -363,8 +363,8 @@ public struct Ops: Sendable {
         let h = x.height, w = x.width, H = 2 * h, W = 2 * w
         precondition(residual == nil || residual!.shape == [x.channels, H, W], "upsample residual has the wrong shape")
         var out = Tensor(uninitializedChannels: x.channels, height: H, width: W)
-        x.data.withUnsafeBufferPointer { xp in
-        out.data.withUnsafeMutableBufferPointer { op in
+        x.samples.withUnsafeBufferPointer { xp in
+        out.samples.withUnsafeMutableBufferPointer { op in
         withResidual(residual) { rp in
             let (s, o) = (xp.baseAddress!, op.baseAddress!)
             parallel(x.channels * H, work: 2 * op.count) { rows in
@@ -417,7 +417,7 @@ public struct Ops: Sendable {
         }
         for c in 0..<x.channels {
             for y in 0..<H {
-                for i in 0..<W { out[c, y, i] = x[c, reflect(y, x.height), reflect(i, x.width)] }
+                for i in 0..<W { out[i, y, c] = x[reflect(i, x.width), reflect(y, x.height), c] }
             }
         }
         return out

@@ -1,40 +1,26 @@
 import ConvKernelsAMX
+import ImageCore
 
-/// A float feature map of one image: `channels` planes of `height` × `width`, stored plane by plane
-/// (PyTorch's NCHW with N = 1).
-public struct Tensor: Sendable, Equatable {
-    public let channels: Int
-    public let height: Int
-    public let width: Int
-    public var data: [Float]
+/// A feature map of one image: `ImageCore`'s planar container, `channels` planes of
+/// `height` × `width` (PyTorch's NCHW with N = 1), indexed `[x, y, c]`.
+public typealias Tensor = PlanarImage
 
-    public init(channels: Int, height: Int, width: Int, data: [Float]) {
-        precondition(data.count == channels * height * width, "tensor data does not match its shape")
-        self.channels = channels
-        self.height = height
-        self.width = width
-        self.data = data
+extension PlanarImage {
+    /// Sizes in PyTorch's order, for the layers' code.
+    public init(channels: Int, height: Int, width: Int, samples: [Float]) {
+        self.init(width: width, height: height, channels: channels, samples: samples)
     }
 
     public init(channels: Int, height: Int, width: Int, value: Float = 0) {
-        self.init(channels: channels, height: height, width: width,
-                  data: [Float](repeating: value, count: channels * height * width))
+        self.init(width: width, height: height, channels: channels, value: value)
     }
 
-    /// A tensor whose values the caller overwrites entirely before reading (no zero fill).
     init(uninitializedChannels channels: Int, height: Int, width: Int) {
-        let count = channels * height * width
-        self.init(channels: channels, height: height, width: width,
-                  data: [Float](unsafeUninitializedCapacity: count) { _, n in n = count })
+        self.init(uninitializedWidth: width, height: height, channels: channels)
     }
 
-    public var plane: Int { height * width }
+    public var plane: Int { pixelCount }
     public var shape: [Int] { [channels, height, width] }
-
-    @inlinable public subscript(c: Int, y: Int, x: Int) -> Float {
-        get { data[(c * height + y) * width + x] }
-        set { data[(c * height + y) * width + x] = newValue }
-    }
 }
 
 /// Convolution weights, PyTorch layout [out, in, k, k]; bias-free as in MPRNet.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DenoiseCore
+import ImageCore
 import Glibc
 
 struct DCT: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CImageCodecs
 import DenoiseCore
+import ImageCore
 import Glibc
 
 /// An image file read into the working scale, remembering how to write it back the same way:

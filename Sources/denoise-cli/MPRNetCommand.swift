@@ -1,6 +1,7 @@
 import ArgumentParser
 import CPlatform
 import DenoiseCore
+import ImageCore
 import MPRNet
 import NeuralCore
 import Glibc

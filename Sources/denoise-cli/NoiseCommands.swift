@@ -1,5 +1,6 @@
 import ArgumentParser
 import DenoiseCore
+import ImageCore
 
 struct Estimate: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import CDenoise
 import DenoiseCore
+import ImageCore
 
 /// dn_dct_params as versions 0.1 (up to progress_user), 0.2 (up to poisson_peak) and 0.3 know it.
 private let paramsVersions = [MemoryLayout<dn_dct_params>.offset(of: \dn_dct_params.noise)!,

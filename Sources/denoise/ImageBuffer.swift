@@ -1,5 +1,6 @@
 import CDenoise
 import DenoiseCore
+import ImageCore
 
 /// Largest accepted image: sides up to GIMP's limit, pixels up to 2^28 (about 268 MP).
 let maxSide = 524_288

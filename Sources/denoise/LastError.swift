@@ -1,5 +1,6 @@
 import CDenoise
 import DenoiseCore
+import ImageCore
 import Glibc
 
 /// The per-thread message behind dn_last_error(): a malloc'ed C string in a pthread key.

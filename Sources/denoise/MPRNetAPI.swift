@@ -1,6 +1,7 @@
 import CDenoise
 import CPlatform
 import DenoiseCore
+import ImageCore
 import Glibc
 import MPRNet
 import NeuralCore

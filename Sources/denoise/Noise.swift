@@ -1,5 +1,6 @@
 import CDenoise
 import DenoiseCore
+import ImageCore
 
 @_cdecl("dn_estimate_noise")
 public func dn_estimate_noise(_ image: UnsafePointer<dn_image>?, _ estimate: UnsafeMutablePointer<dn_noise_estimate>?) -> dn_status {

@@ -1,6 +1,7 @@
 import Testing
 import DCTKernels
 @testable import DenoiseCore
+import ImageCore
 
 @Suite struct DCTBasisTests {
     @Test(arguments: [8, 16]) func orthonormal(n: Int) {

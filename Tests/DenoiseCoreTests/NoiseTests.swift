@@ -1,5 +1,6 @@
 import Testing
 @testable import DenoiseCore
+import ImageCore
 
 #if canImport(Glibc)
 import Glibc

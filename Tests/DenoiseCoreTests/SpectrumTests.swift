@@ -1,5 +1,6 @@
 import DCTKernels
 import DenoiseCore
+import ImageCore
 import Testing
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import CImageCodecs
 import DenoiseCore
+import ImageCore
 
 /// The evaluation images: $DENOISE_DATA/eval, else ../shared/data/eval beside the repository.
 let evalData: String = {

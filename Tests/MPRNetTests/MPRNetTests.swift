@@ -9,17 +9,17 @@ let fixtures: String = {
 }()
 
 func tensor(_ e: SafeTensors.Entry) -> Tensor {
-    Tensor(channels: e.shape[0], height: e.shape[1], width: e.shape[2], data: e.data)
+    Tensor(channels: e.shape[0], height: e.shape[1], width: e.shape[2], samples: e.data)
 }
 
 /// ||a − b|| / ||b||
 func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
     #expect(a.shape == b.shape)
     var num = 0.0, den = 0.0
-    for i in a.data.indices {
-        let d = Double(a.data[i]) - Double(b.data[i])
+    for i in a.samples.indices {
+        let d = Double(a.samples[i]) - Double(b.samples[i])
         num += d * d
-        den += Double(b.data[i]) * Double(b.data[i])
+        den += Double(b.samples[i]) * Double(b.samples[i])
     }
     return (num / den).squareRoot()
 }
@@ -71,13 +71,13 @@ let ops = Ops(threads: 2)
                             for kx in 0..<k {
                                 let sy = yy + ky - r, sx = xx + kx - r
                                 if sy >= 0 && sy < x.height && sx >= 0 && sx < x.width {
-                                    s += Double(w.data[((o * x.channels + c) * k + ky) * k + kx]) * Double(x[c, sy, sx])
+                                    s += Double(w.data[((o * x.channels + c) * k + ky) * k + kx]) * Double(x[sx, sy, c])
                                 }
                             }
                         }
                     }
                     if let slope, s < 0 { s *= Double(slope) }
-                    y[o, yy, xx] = Float(s + Double(residual?[o, yy, xx] ?? 0))
+                    y[xx, yy, o] = Float(s + Double(residual?[xx, yy, o] ?? 0))
                 }
             }
         }
@@ -89,8 +89,8 @@ let ops = Ops(threads: 2)
     /// large enough to be split across two threads.
     @Test(arguments: [(5, 7), (3, 37), (40, 301)]) func convolutionsMatchDirectSums(size: (Int, Int)) {
         let (H, W) = size, cin = 3, cout = 11
-        let x = Tensor(channels: cin, height: H, width: W, data: (0..<cin * H * W).map { Float(($0 * 37) % 11) - 5 })
-        let residual = Tensor(channels: cout, height: H, width: W, data: (0..<cout * H * W).map { Float($0 % 7) })
+        let x = Tensor(channels: cin, height: H, width: W, samples: (0..<cin * H * W).map { Float(($0 * 37) % 11) - 5 })
+        let residual = Tensor(channels: cout, height: H, width: W, samples: (0..<cout * H * W).map { Float($0 % 7) })
         for k in [1, 3] {
             let w = ConvWeight(outChannels: cout, inChannels: cin, kernel: k,
                                data: (0..<cout * cin * k * k).map { Float(($0 * 13) % 7) - 3 })
@@ -99,7 +99,7 @@ let ops = Ops(threads: 2)
                     let want = directConv(x, w, slope: slope, residual: res)
                     for (i, set) in ConvKernelSet.supported.enumerated() {
                         let got = ops.conv2d(x, w, preluSlope: slope, plus: res, kernels: set)
-                        let worst = zip(got.data, want.data).map { abs($0 - $1) }.max()!
+                        let worst = zip(got.samples, want.samples).map { abs($0 - $1) }.max()!
                         #expect(worst < 1e-4, "build \(i), \(k)x\(k), \(H)x\(W), slope \(String(describing: slope)): off by \(worst)")
                     }
                 }
@@ -114,16 +114,16 @@ let ops = Ops(threads: 2)
     @Test(.enabled(if: Ops.amxAvailable), arguments: [(5, 7, 3, 11), (3, 37, 37, 20), (40, 301, 24, 24)])
     func amxConvolutionMatchesDirectSums(shape: (Int, Int, Int, Int)) {
         let (H, W, cin, cout) = shape
-        let residual = Tensor(channels: cout, height: H, width: W, data: (0..<cout * H * W).map { Float($0 % 7) })
+        let residual = Tensor(channels: cout, height: H, width: W, samples: (0..<cout * H * W).map { Float($0 % 7) })
         for integers in [true, false] {
-            let x = Tensor(channels: cin, height: H, width: W, data: (0..<cin * H * W).map {
+            let x = Tensor(channels: cin, height: H, width: W, samples: (0..<cin * H * W).map {
                 integers ? Float(($0 * 37) % 11) - 5 : sin(Float($0) * 0.37) * 2
             })
             for k in [1, 3] {
                 let w = ConvWeight(outChannels: cout, inChannels: cin, kernel: k, data: (0..<cout * cin * k * k).map {
                     integers ? Float(($0 * 13) % 7) - 3 : cos(Float($0) * 0.71)
                 })
-                let xr = Tensor(channels: cin, height: H, width: W, data: x.data.map(bfloat16))
+                let xr = Tensor(channels: cin, height: H, width: W, samples: x.samples.map(bfloat16))
                 let wr = ConvWeight(outChannels: cout, inChannels: cin, kernel: k, data: w.data.map(bfloat16))
                 #expect(integers == (xr == x && wr.data == w.data))
                 for (slope, res) in [(Float(1), nil), (0.25, residual)] as [(Float, Tensor?)] {
@@ -141,7 +141,7 @@ let ops = Ops(threads: 2)
     @Test(.enabled(if: Ops.amxAvailable), arguments: [(37, 45, 19), (8, 300, 16)])
     func fusedAttentionBlockConvsMatchSeparateOnes(shape: (Int, Int, Int)) {
         let (H, W, C) = shape
-        let x = Tensor(channels: C, height: H, width: W, data: (0..<C * H * W).map { sin(Float($0) * 0.37) * 2 })
+        let x = Tensor(channels: C, height: H, width: W, samples: (0..<C * H * W).map { sin(Float($0) * 0.37) * 2 })
         func weight(_ f: Float) -> ConvWeight {
             ConvWeight(outChannels: C, inChannels: C, kernel: 3, data: (0..<C * C * 9).map { cos(Float($0) * f) * 0.2 })
         }
@@ -151,7 +151,7 @@ let ops = Ops(threads: 2)
         let (got, mean) = ops.attentionBlockConvsAMX(PairPlanes(packing: x, ops), conv1, 0.25, conv2)
         #expect(got.data == PairPlanes(packing: want, ops).data)
         for c in 0..<C {
-            let exact = want.data[c * H * W ..< (c + 1) * H * W].reduce(0.0) { $0 + Double($1) } / Double(H * W)
+            let exact = want.samples[c * H * W ..< (c + 1) * H * W].reduce(0.0) { $0 + Double($1) } / Double(H * W)
             #expect(abs(Double(mean[c]) - exact) < 1e-5 * max(1, abs(exact)), "channel \(c): mean \(mean[c]), want \(exact)")
         }
     }
@@ -161,15 +161,15 @@ let ops = Ops(threads: 2)
     /// and all.
     @Test(.enabled(if: Ops.amxAvailable)) func scaleAddPacksItsResult() {
         let (C, H, W) = (19, 9, 37)
-        let values = Tensor(channels: C, height: H, width: W, data: (0..<C * H * W).map { sin(Float($0) * 0.37) * 2 })
+        let values = Tensor(channels: C, height: H, width: W, samples: (0..<C * H * W).map { sin(Float($0) * 0.37) * 2 })
         let x = PairPlanes(packing: values, ops)
-        let residual = Tensor(channels: C, height: H, width: W, data: (0..<C * H * W).map { cos(Float($0) * 0.11) })
+        let residual = Tensor(channels: C, height: H, width: W, samples: (0..<C * H * W).map { cos(Float($0) * 0.11) })
         let scale = (0..<C).map { Float($0) / Float(C) }
         let (stored, pairs) = ops.scaleAddAMX(x, scale, plus: residual, packing: true)
         let out = stored!
-        for i in out.data.indices {
-            let want = bfloat16(values.data[i]) * scale[i / (H * W)] + residual.data[i]
-            #expect(abs(out.data[i] - want) <= 1e-6 * max(1, abs(want)))
+        for i in out.samples.indices {
+            let want = bfloat16(values.samples[i]) * scale[i / (H * W)] + residual.samples[i]
+            #expect(abs(out.samples[i] - want) <= 1e-6 * max(1, abs(want)))
         }
         #expect(pairs?.data == PairPlanes(packing: out, ops).data)
         let unpacked = ops.scaleAddAMX(x, scale, plus: residual, packing: false)
@@ -182,7 +182,7 @@ let ops = Ops(threads: 2)
     /// including the zero planes that pad 19 channels to the kernel's block of pairs.
     @Test(.enabled(if: Ops.amxAvailable)) func packingPartsEqualsPackingTheirConcatenation() {
         func random(_ c: Int, _ seed: Int) -> Tensor {
-            Tensor(channels: c, height: 5, width: 19, data: (0..<c * 95).map { Float(($0 * 7919 + seed) % 1013) / 97 - 5 })
+            Tensor(channels: c, height: 5, width: 19, samples: (0..<c * 95).map { Float(($0 * 7919 + seed) % 1013) / 97 - 5 })
         }
         let (a, b, c) = (random(8, 1), random(6, 2), random(5, 3))
         let whole = ops.concatChannels(ops.concatChannels(a, b), c)
@@ -197,23 +197,23 @@ let ops = Ops(threads: 2)
     }
 
     @Test func cropsConcatenateBack() {
-        let x = Tensor(channels: 2, height: 6, width: 10, data: (0..<120).map(Float.init))
+        let x = Tensor(channels: 2, height: 6, width: 10, samples: (0..<120).map(Float.init))
         let left = ops.crop(x, rows: 0..<6, columns: 0..<3), right = ops.crop(x, rows: 0..<6, columns: 3..<10)
-        #expect(left[1, 2, 1] == x[1, 2, 1] && right[1, 2, 0] == x[1, 2, 3])
+        #expect(left[1, 2, 1] == x[1, 2, 1] && right[0, 2, 1] == x[3, 2, 1])
         #expect(ops.concatWidth(left, right) == x)
         #expect(ops.concatHeight(ops.crop(x, rows: 0..<4, columns: 0..<10), ops.crop(x, rows: 4..<6, columns: 0..<10)) == x)
     }
 
     @Test func bilinearClosedForms() {
-        let x = Tensor(channels: 1, height: 2, width: 4, data: [0, 4, 8, 12, 2, 6, 10, 14])
-        #expect(ops.downsample2(x).data == [3, 11])  // means of 2x2 blocks
-        let up = ops.upsample2(Tensor(channels: 1, height: 1, width: 2, data: [0, 8]))
+        let x = Tensor(channels: 1, height: 2, width: 4, samples: [0, 4, 8, 12, 2, 6, 10, 14])
+        #expect(ops.downsample2(x).samples == [3, 11])  // means of 2x2 blocks
+        let up = ops.upsample2(Tensor(channels: 1, height: 1, width: 2, samples: [0, 8]))
         // Output i samples i/2 - 1/4: 0 → clamped 0, 1 → 0.25, 2 → 0.75, 3 → 1.25 clamped to the edge.
         #expect(up.width == 4 && up.height == 2)
-        #expect(up.data[0..<4] == [0, 2, 6, 8])
-        #expect(up.data[4..<8] == [0, 2, 6, 8])
-        let residual = Tensor(channels: 1, height: 2, width: 4, data: [1, 1, 1, 1, -1, -1, -1, -1])
-        #expect(ops.upsample2(Tensor(channels: 1, height: 1, width: 2, data: [0, 8]), plus: residual).data
+        #expect(up.samples[0..<4] == [0, 2, 6, 8])
+        #expect(up.samples[4..<8] == [0, 2, 6, 8])
+        let residual = Tensor(channels: 1, height: 2, width: 4, samples: [1, 1, 1, 1, -1, -1, -1, -1])
+        #expect(ops.upsample2(Tensor(channels: 1, height: 1, width: 2, samples: [0, 8]), plus: residual).samples
                 == [1, 3, 7, 9, -1, 1, 5, 7])
     }
 
@@ -223,48 +223,48 @@ let ops = Ops(threads: 2)
         let a = ConvWeight(outChannels: 2, inChannels: 3, kernel: 1, data: [1, 2, 3, -1, 0, 1])
         let b = ConvWeight(outChannels: 3, inChannels: 1, kernel: 1, data: [1, 10, 100])
         #expect(a.after(b).data == [321, 99])
-        let x = Tensor(channels: 3, height: 3, width: 5, data: (0..<45).map { Float(($0 * 37) % 11) - 5 })
+        let x = Tensor(channels: 3, height: 3, width: 5, samples: (0..<45).map { Float(($0 * 37) % 11) - 5 })
         let before = ops.conv2d(ops.upsample2(x), a), after = ops.upsample2(ops.conv2d(x, a))
         #expect(relativeL2(before, after) < 1e-6)
     }
 
     @Test func channelAttentionAndActivations() {
-        var x = Tensor(channels: 1, height: 1, width: 3, data: [-2, 0, 3])
+        var x = Tensor(channels: 1, height: 1, width: 3, samples: [-2, 0, 3])
         ops.prelu(&x, slope: 0.25)
-        #expect(x.data == [-0.5, 0, 3])
+        #expect(x.samples == [-0.5, 0, 3])
         ops.relu(&x)
-        #expect(x.data == [0, 0, 3])
+        #expect(x.samples == [0, 0, 3])
         // Mean 1; down weight 2 → relu 2; up weight 0 → sigmoid(0) = 0.5: output halves.
         let a = ops.channelAttention(x, down: ConvWeight(outChannels: 1, inChannels: 1, kernel: 1, data: [2]),
                                      up: ConvWeight(outChannels: 1, inChannels: 1, kernel: 1, data: [0]))
-        #expect(a.data == [0, 0, 1.5])
+        #expect(a.samples == [0, 0, 1.5])
     }
 
     @Test func vectorSigmoidMatchesLibm() {
         // −105 ... 105, not a multiple of 16; below −87 both are 0 to float precision.
         let values = (0..<1001).map { Float($0 - 500) * 0.21 }
-        var x = Tensor(channels: 1, height: 7, width: 143, data: values)
+        var x = Tensor(channels: 1, height: 7, width: 143, samples: values)
         ops.sigmoid(&x)
-        for (v, got) in zip(values, x.data) {
+        for (v, got) in zip(values, x.samples) {
             let want = 1 / (1 + Glibc.exp(-Double(v)))
             #expect(abs(Double(got) - want) <= 4e-7 * want + 1e-37, "sigmoid(\(v)) = \(got), want \(want)")
         }
-        let a = Tensor(channels: 1, height: 1, width: 3, data: [1, 2, 3])
-        #expect(ops.multiplyAdd(a, a, plus: Tensor(channels: 1, height: 1, width: 3, data: [-1, 0, 1])).data == [0, 4, 10])
+        let a = Tensor(channels: 1, height: 1, width: 3, samples: [1, 2, 3])
+        #expect(ops.multiplyAdd(a, a, plus: Tensor(channels: 1, height: 1, width: 3, samples: [-1, 0, 1])).samples == [0, 4, 10])
     }
 
     @Test func reflectPadding() {
-        let x = Tensor(channels: 1, height: 1 + 2, width: 3, data: [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        let x = Tensor(channels: 1, height: 1 + 2, width: 3, samples: [1, 2, 3, 4, 5, 6, 7, 8, 9])
         let p = ops.padReflect(x, bottom: 2, right: 1)
         #expect(p.width == 4 && p.height == 5)
-        #expect(p.data[0..<4] == [1, 2, 3, 2])
-        #expect(p.data[12..<16] == [4, 5, 6, 5])  // row 3 reflects row 1
+        #expect(p.samples[0..<4] == [1, 2, 3, 2])
+        #expect(p.samples[12..<16] == [4, 5, 6, 5])  // row 3 reflects row 1
         // Sides smaller than the padding (MPRNet pads to multiples of 8) reflect again, as numpy's
         // "reflect" does: np.pad([1, 2], (0, 6), "reflect") and np.pad([1, 2, 3], (0, 7), "reflect").
-        let two = Tensor(channels: 1, height: 1, width: 2, data: [1, 2]), three = Tensor(channels: 1, height: 1, width: 3, data: [1, 2, 3])
-        #expect(ops.padReflect(two, bottom: 0, right: 6).data == [1, 2, 1, 2, 1, 2, 1, 2])
-        #expect(ops.padReflect(three, bottom: 0, right: 7).data == [1, 2, 3, 2, 1, 2, 3, 2, 1, 2])
-        #expect(ops.padReflect(Tensor(channels: 1, height: 1, width: 1, data: [5]), bottom: 7, right: 7).data
+        let two = Tensor(channels: 1, height: 1, width: 2, samples: [1, 2]), three = Tensor(channels: 1, height: 1, width: 3, samples: [1, 2, 3])
+        #expect(ops.padReflect(two, bottom: 0, right: 6).samples == [1, 2, 1, 2, 1, 2, 1, 2])
+        #expect(ops.padReflect(three, bottom: 0, right: 7).samples == [1, 2, 3, 2, 1, 2, 3, 2, 1, 2])
+        #expect(ops.padReflect(Tensor(channels: 1, height: 1, width: 1, samples: [5]), bottom: 7, right: 7).samples
             == [Float](repeating: 5, count: 64))
     }
 }

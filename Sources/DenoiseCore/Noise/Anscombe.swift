@@ -1,3 +1,4 @@
+import ImageCore
 import Glibc
 
 /// The generalised Anscombe transform for Poisson-Gaussian noise, variance = gain * x + sigma²

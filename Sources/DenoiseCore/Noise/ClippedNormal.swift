@@ -1,3 +1,4 @@
+import ImageCore
 import Glibc
 
 /// Moments of a Gaussian clipped to the 0...255 range, as 8-bit files hold noisy values: near

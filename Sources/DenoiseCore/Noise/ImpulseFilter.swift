@@ -1,3 +1,4 @@
+import ImageCore
 /// Salt-and-pepper removal that changes only the impulses.
 ///
 /// A sample is a candidate when it sits at an end of the range (0 or 255); when the image's

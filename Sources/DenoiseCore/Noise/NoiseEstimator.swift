@@ -1,3 +1,4 @@
+import ImageCore
 import DCTKernels
 
 /// Blind estimation of the noise level from the image alone (Ponomarenko et al. 2007, as analysed

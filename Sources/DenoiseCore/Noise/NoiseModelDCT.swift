@@ -1,3 +1,4 @@
+import ImageCore
 /// The DCT denoiser for the noise users actually have: camera noise of a measured spectrum,
 /// Gaussian of known or estimated level, photon (Poisson) and Poisson-Gaussian noise through
 /// variance stabilisation, salt-and-pepper impulses (restored, then refined by DCT inpainting), or

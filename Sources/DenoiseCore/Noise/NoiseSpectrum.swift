@@ -1,3 +1,4 @@
+import ImageCore
 /// The noise of an image as the multi-scale DCT sees it: the standard deviation of every patch DCT
 /// coefficient, in every layer of the DCT pyramid and every channel of the decorrelated colour space.
 ///

@@ -1,3 +1,4 @@
+import ImageCore
 /// Synthetic noise of the three kinds the denoisers handle, as an 8-bit (or 16-bit) file would
 /// hold it when `quantize` is set: values rounded and clipped to 0...255.
 public enum NoiseSynthesis {

@@ -1,3 +1,4 @@
+import ImageCore
 import Glibc
 
 /// A seeded random stream (SplitMix64): the same seed gives the same noise on every machine.

@@ -1,7 +1,9 @@
-/// A float image stored plane by plane (all of channel 0, then channel 1, ...), rows top to bottom.
+/// Float planes (all of channel 0, then channel 1, ...), rows top to bottom: the one container of
+/// the filters' images and of the network's feature maps (`NeuralCore.Tensor`, PyTorch's NCHW with
+/// N = 1), so an image goes into the network without a conversion.
 ///
-/// The algorithms work on the 0...255 scale whatever the source bit depth, so that a noise level
-/// means the same thing for every caller.
+/// Filters take and return images on the 0...255 scale whatever the source bit depth, so that a
+/// noise level means the same thing for every caller.
 public struct PlanarImage: Sendable, Equatable {
     public let width: Int
     public let height: Int
@@ -20,6 +22,13 @@ public struct PlanarImage: Sendable, Equatable {
     public init(width: Int, height: Int, channels: Int, value: Float = 0) {
         self.init(width: width, height: height, channels: channels,
                   samples: [Float](repeating: value, count: width * height * channels))
+    }
+
+    /// A container whose samples the caller overwrites entirely before reading (no zero fill).
+    public init(uninitializedWidth width: Int, height: Int, channels: Int) {
+        let count = width * height * channels
+        self.init(width: width, height: height, channels: channels,
+                  samples: [Float](unsafeUninitializedCapacity: count) { _, n in n = count })
     }
 
     public var pixelCount: Int { width * height }

@@ -2,28 +2,6 @@ import Dispatch
 import Glibc
 import Synchronization
 
-public enum DenoiseError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The progress callback asked to stop.
-    case cancelled
-    case invalidArgument(String)
-    /// Float input held NaN or infinite samples (their count).
-    case nonFinite(Int)
-    /// The run needs about `needed` bytes; the system has `available` (nil: unknown) or refused.
-    case outOfMemory(needed: Int, available: Int?)
-
-    /// The error as a sentence, for messages.
-    public var description: String {
-        switch self {
-        case .cancelled: "cancelled by the progress callback"
-        case .invalidArgument(let m): m
-        case .nonFinite(let n): "input holds \(n) NaN or infinite samples"
-        case .outOfMemory(let needed, let available):
-            "out of memory: this image needs about \(needed >> 20) MiB of working memory"
-                + (available.map { ", \($0 >> 20) MiB are available" } ?? ", which could not be allocated")
-        }
-    }
-}
-
 /// One run of an algorithm: its thread count, its progress, and its cancellation.
 ///
 /// Work runs on Dispatch worker threads; the progress callback is called only on the thread that
@@ -89,10 +67,10 @@ public final class Job: Sendable {
 /// One slot per task, each written once, by the worker that ran the task, and read after all of
 /// them have joined (concurrentPerform's return, a DispatchGroup's wait): disjoint writes ordered
 /// by the join, with no lock for ThreadSanitizer to miss.
-final class ResultSlots<R>: @unchecked Sendable {
+package final class ResultSlots<R>: @unchecked Sendable {
     private let slots: UnsafeMutableBufferPointer<R?>
 
-    init(count: Int) {
+    package init(count: Int) {
         slots = .allocate(capacity: count)
         slots.initialize(repeating: nil)
     }
@@ -102,16 +80,18 @@ final class ResultSlots<R>: @unchecked Sendable {
         slots.deallocate()
     }
 
-    subscript(task: Int) -> R? {
+    package subscript(task: Int) -> R? {
         get { slots[task] }
         set { slots[task] = newValue }
     }
 
     /// Every slot's value (all must have been written).
-    var values: [R] { slots.map { $0! } }
+    package var values: [R] { slots.map { $0! } }
 }
 
 /// A pointer handed to workers that each touch their own part of its memory.
-struct SendablePointer<T>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<T>
+package struct SendablePointer<T>: @unchecked Sendable {
+    package let pointer: UnsafeMutablePointer<T>
+
+    package init(pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }
