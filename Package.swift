@@ -34,18 +34,20 @@ let package = Package(
             .linkedLibrary("png"), .linkedLibrary("jpeg"), .linkedLibrary("tiff"),
         ]),
         // The direct convolution kernel, built like the DCT kernels: baseline, AVX2 + FMA, AVX-512.
-        .target(name: "ConvKernels", swiftSettings: optimize),
-        .target(name: "ConvKernelsAVX2", swiftSettings: optimize + [
+        // The kernels' argument types, shared by the three builds.
+        .target(name: "ConvArguments", swiftSettings: optimize),
+        .target(name: "ConvKernels", dependencies: ["ConvArguments"], swiftSettings: optimize),
+        .target(name: "ConvKernelsAVX2", dependencies: ["ConvArguments"], swiftSettings: optimize + [
             .define("CONV_FMA"), .unsafeFlags(["-target-cpu", "haswell"]),
         ]),
-        .target(name: "ConvKernelsAVX512", swiftSettings: optimize + [
+        .target(name: "ConvKernelsAVX512", dependencies: ["ConvArguments"], swiftSettings: optimize + [
             .define("CONV_FMA"), .define("CONV_WIDE"), .unsafeFlags(["-target-cpu", "skylake-avx512"]),
         ]),
         // The AMX bfloat16 3x3 kernel: C, because Swift cannot reach the tile instructions.
         .target(name: "ConvKernelsAMX", cSettings: [.unsafeFlags(["-O2"])]),
         // Planar images, pixel conversions, jobs (threads, progress, cancel), errors, memory, metrics.
         .target(name: "ImageCore", swiftSettings: optimize),
-        .target(name: "NeuralCore", dependencies: ["ImageCore", "CPlatform", "ConvKernels", "ConvKernelsAVX2",
+        .target(name: "NeuralCore", dependencies: ["ImageCore", "CPlatform", "ConvArguments", "ConvKernels", "ConvKernelsAVX2",
                                                    "ConvKernelsAVX512", "ConvKernelsAMX"],
                 swiftSettings: optimize),
         .target(name: "MPRNet", dependencies: ["NeuralCore", "ImageCore", "CPlatform"], swiftSettings: optimize),

@@ -199,6 +199,35 @@ void dn_mprnet_params_init(dn_mprnet_params *params);
 dn_status dn_mprnet_denoise(const dn_mprnet *model, const dn_image *input, const dn_image *output,
                             const dn_mprnet_params *params);
 
+/* ---- parameters: what dialogs, bindings and hosts show ----
+ * Each filter declares its parameters once, in the library; these calls hand out the
+ * declaration, so that a dialog's ranges and defaults are the library's own. */
+
+typedef struct {
+    const char *name;         /* the field in the params struct: "sigma", "patch_size", ... */
+    const char *description;  /* one sentence, for a tooltip or a help text */
+    double default_value;     /* what dn_*_params_init sets */
+    double minimum, maximum;  /* the range of allowed values (see choices and extra) */
+    int32_t is_integer;
+    int32_t choice_count;     /* > 0: within the range only choices[0 .. choice_count) are allowed */
+    const double *choices;
+    int32_t extra_count;      /* values allowed outside the range, each with its own meaning (tile 0) */
+    const double *extra;
+} dn_parameter;
+
+/* The declaration of parameter `name` ("sigma", "patch_size", "scales", "threads", "poisson_peak",
+ * "strength"; for MPRNet "tile", "threads"), or NULL if there is none of that name. The result
+ * lives as long as the library; never free it. */
+const dn_parameter *dn_dct_parameter(const char *name);
+const dn_parameter *dn_mprnet_parameter(const char *name);
+
+/* Pixels of context around a region that a filter with these parameters reads to treat the
+ * region's edge as it treats the inside of the whole image: a host that filters a selection or
+ * a preview passes that much more of the image (NULL params: the defaults). Invalid params:
+ * DN_ERROR_INVALID_ARGUMENT and *margin untouched. */
+dn_status dn_dct_context_margin(const dn_dct_params *params, int32_t *margin);
+dn_status dn_mprnet_context_margin(const dn_mprnet_params *params, int32_t *margin);
+
 #ifdef __cplusplus
 }
 #endif

@@ -26,8 +26,6 @@
 #define PROC_AUTO "plug-in-denoise-dct-auto"
 #define PROC_ESTIMATE "plug-in-denoise-estimate"
 #define BINARY "denoise-dct"
-/* Context read around the selection, so the patches near its edge see real image. */
-#define MARGIN 32
 
 typedef struct {
     gdouble sigma;
@@ -39,8 +37,8 @@ typedef struct {
     gdouble strength;    /* factor on the noise levels */
 } DctValues;
 
-/* The library's defaults: blind (the noise measured from the image), strength 1. */
-static DctValues values = { 15.0, 8, 4, DN_NOISE_AUTO, TRUE, 0.0, 1.0 };
+/* Set from the library's defaults (dn_dct_params_init) in run(): blind, strength 1. */
+static DctValues values;
 /* The dialog's measurement of the selection, used by the preview when automatic (the preview
  * sees only a corner of it). */
 static dn_noise_levels measured;
@@ -53,14 +51,22 @@ const GimpPlugInInfo PLUG_IN_INFO = { NULL, NULL, query, run };
 
 MAIN()
 
+static const dn_parameter *parameter(const char *name) { return region_parameter(dn_dct_parameter(name)); }
+
 static void query(void) {
-    static const GimpParamDef args[] = {
+    /* The parameters' texts are the library's declarations (freed when the plug-in exits). */
+    gchar *sigma_help = region_parameter_help(parameter("sigma"));
+    gchar *patch_help = region_parameter_help(parameter("patch_size"));
+    gchar *scales_help = region_parameter_help(parameter("scales"));
+    gchar *peak_help = region_parameter_help(parameter("poisson_peak"));
+    gchar *strength_help = region_parameter_help(parameter("strength"));
+    const GimpParamDef args[] = {
         { GIMP_PDB_INT32, "run-mode", "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }" },
         { GIMP_PDB_IMAGE, "image", "Input image" },
         { GIMP_PDB_DRAWABLE, "drawable", "Input drawable" },
-        { GIMP_PDB_FLOAT, "sigma", "Noise standard deviation on the 0-255 scale (0-255)" },
-        { GIMP_PDB_INT32, "patch-size", "DCT patch size: 8 or 16" },
-        { GIMP_PDB_INT32, "scales", "Pyramid scales (1-6; 1 = single scale)" },
+        { GIMP_PDB_FLOAT, "sigma", sigma_help },
+        { GIMP_PDB_INT32, "patch-size", patch_help },
+        { GIMP_PDB_INT32, "scales", scales_help },
     };
     gimp_install_procedure(PROC,
                            "Remove Gaussian noise with multi-scale DCT denoising",
@@ -73,15 +79,15 @@ static void query(void) {
                            G_N_ELEMENTS(args), 0, args, NULL);
     gimp_plugin_menu_register(PROC, "<Image>/Filters/Enhance");
 
-    static const GimpParamDef noise_args[] = {
+    const GimpParamDef noise_args[] = {
         { GIMP_PDB_INT32, "run-mode", "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }" },
         { GIMP_PDB_IMAGE, "image", "Input image" },
         { GIMP_PDB_DRAWABLE, "drawable", "Input drawable" },
         { GIMP_PDB_INT32, "noise", "Noise model { GAUSSIAN (0), POISSON (1), POISSON-GAUSSIAN (2), IMPULSE (3), AUTO (4), CAMERA (5) }" },
-        { GIMP_PDB_FLOAT, "sigma", "Gaussian noise level on the 0-255 scale (0 = estimate)" },
-        { GIMP_PDB_FLOAT, "poisson-peak", "Poisson models: photon counts at white (0 = estimate)" },
-        { GIMP_PDB_INT32, "patch-size", "DCT patch size: 8 or 16" },
-        { GIMP_PDB_INT32, "scales", "Pyramid scales (1-6; 1 = single scale)" },
+        { GIMP_PDB_FLOAT, "sigma", sigma_help },
+        { GIMP_PDB_FLOAT, "poisson-peak", peak_help },
+        { GIMP_PDB_INT32, "patch-size", patch_help },
+        { GIMP_PDB_INT32, "scales", scales_help },
     };
     gimp_install_procedure(PROC_NOISE,
                            "Remove Gaussian, Poisson or salt-and-pepper noise with the DCT denoiser",
@@ -91,11 +97,11 @@ static void query(void) {
                            "Denoise developers", "Denoise developers", "2026",
                            NULL, "RGB*, GRAY*", GIMP_PLUGIN, G_N_ELEMENTS(noise_args), 0, noise_args, NULL);
 
-    static const GimpParamDef auto_args[] = {
+    const GimpParamDef auto_args[] = {
         { GIMP_PDB_INT32, "run-mode", "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }" },
         { GIMP_PDB_IMAGE, "image", "Input image" },
         { GIMP_PDB_DRAWABLE, "drawable", "Input drawable" },
-        { GIMP_PDB_FLOAT, "strength", "Factor on the measured noise levels (0.1-4; 1 = as measured)" },
+        { GIMP_PDB_FLOAT, "strength", strength_help },
     };
     gimp_install_procedure(PROC_AUTO,
                            "Remove the noise the image holds, measured from it, with the DCT denoiser",
@@ -115,6 +121,11 @@ static void query(void) {
                            "Denoise developers", "Denoise developers", "2026",
                            NULL, "RGB*, GRAY*", GIMP_PLUGIN, 3, G_N_ELEMENTS(estimate_return), args,
                            estimate_return);
+    g_free(sigma_help);
+    g_free(patch_help);
+    g_free(scales_help);
+    g_free(peak_help);
+    g_free(strength_help);
 }
 
 /* Reads the selected part of the drawable, at most `max_pixels` pixels at its centre (0: all of
@@ -174,8 +185,8 @@ static gchar *describe_measured(void) {
     }
 }
 
-/* Denoises the region in place with the current values. */
-static dn_status denoise(Region *r, gboolean progress) {
+/* The library's parameters for the current values. */
+static dn_dct_params current_params(gboolean progress) {
     dn_dct_params p;
     dn_dct_params_init(&p);
     /* Automatic: sigma 0 lets the library measure what it is given; the preview, which sees only a
@@ -188,6 +199,20 @@ static dn_status denoise(Region *r, gboolean progress) {
     p.strength = (float)values.strength;
     if (values.auto_sigma && values.noise == DN_NOISE_AUTO && !progress && have_measured) p.levels = &measured;
     if (progress) p.progress = region_progress;
+    return p;
+}
+
+/* The context the filter needs around a region under the current values (0 if they are invalid:
+ * dn_dct_denoise then says why). */
+static gint margin(void) {
+    dn_dct_params p = current_params(FALSE);
+    int32_t m = 0;
+    return dn_dct_context_margin(&p, &m) == DN_OK ? m : 0;
+}
+
+/* Denoises the region in place with the current values. */
+static dn_status denoise(Region *r, gboolean progress) {
+    dn_dct_params p = current_params(progress);
     return dn_dct_denoise(&r->image, &r->image, &p);
 }
 
@@ -195,7 +220,7 @@ static dn_status apply(gint32 image, gint32 drawable) {
     gint x, y, w, h;
     Region r;
     if (!gimp_drawable_mask_intersect(drawable, &x, &y, &w, &h)) return DN_OK; /* empty selection */
-    if (!region_read(drawable, region_sample_type(image), x, y, w, h, MARGIN, &r)) return DN_ERROR_OUT_OF_MEMORY;
+    if (!region_read(drawable, region_sample_type(image), x, y, w, h, margin(), &r)) return DN_ERROR_OUT_OF_MEMORY;
     gimp_progress_init("Denoise (DCT)");
     dn_status st = denoise(&r, TRUE);
     if (st == DN_OK) region_commit(drawable, &r);
@@ -213,7 +238,7 @@ static void update_preview(GimpPreview *preview, gpointer drawable_ptr) {
     gimp_preview_get_position(preview, &x, &y);
     gimp_preview_get_size(preview, &w, &h);
     /* The preview area draws 8-bit data. */
-    if (!region_read(drawable, DN_U8, x, y, w, h, MARGIN, &r)) return;
+    if (!region_read(drawable, DN_U8, x, y, w, h, margin(), &r)) return;
     if (denoise(&r, FALSE) == DN_OK) {
         guchar *out = region_target(&r);
         gimp_preview_draw_buffer(preview, out, w * r.image.channels);
@@ -240,6 +265,12 @@ static void auto_toggled(GtkToggleButton *button, gpointer preview) {
     gimp_preview_invalidate(GIMP_PREVIEW(preview));
 }
 
+/* The measurement as one white-noise level, where the manual sigma starts. */
+static gdouble measured_sigma(void) {
+    if (measured.model == DN_NOISE_CAMERA && measured.scales > 0) return measured.camera[0][0];
+    return measured.sigma;
+}
+
 static gboolean show_dialog(gint32 image, gint32 drawable) {
     /* A 2-megapixel sample is plenty for the statistics and keeps the dialog quick on big photos. */
     have_measured = measure(image, drawable);
@@ -262,9 +293,14 @@ static gboolean show_dialog(gint32 image, gint32 drawable) {
     gtk_table_set_row_spacings(GTK_TABLE(table), 6);
     gtk_box_pack_start(GTK_BOX(vbox), table, FALSE, FALSE, 0);
 
+    /* Manual sigma starts at the level measured, the widgets' ranges are the library's. */
+    if (!(values.sigma > 0) && have_measured) values.sigma = measured_sigma();
+    const dn_parameter *ps = parameter("sigma"), *pc = parameter("scales"), *pt = parameter("strength");
+    gchar *help = region_parameter_help(ps);
     GtkObject *sigma = gimp_scale_entry_new(GTK_TABLE(table), 0, 0, "_Sigma:", 200, 6, values.sigma,
-                                            0.0, 100.0, 0.5, 5.0, 1, TRUE, 0.0, 255.0,
-                                            "Noise level on the 0-255 scale", NULL);
+                                            ps->minimum, MIN(ps->maximum, 100.0), 0.5, 5.0, 1, FALSE,
+                                            ps->minimum, ps->maximum, help, NULL);
+    g_free(help);
     g_signal_connect(sigma, "value-changed", G_CALLBACK(gimp_double_adjustment_update), &values.sigma);
     g_signal_connect_swapped(sigma, "value-changed", G_CALLBACK(gimp_preview_invalidate), preview);
     sigma_widgets[0] = GIMP_SCALE_ENTRY_LABEL(sigma);
@@ -288,14 +324,17 @@ static gboolean show_dialog(gint32 image, gint32 drawable) {
     g_signal_connect(noise, "changed", G_CALLBACK(noise_changed), preview);
     gimp_table_attach_aligned(GTK_TABLE(table), 0, 4, "_Noise:", 0.0, 0.5, noise, 2, FALSE);
 
+    help = region_parameter_help(pc);
     GtkObject *scales = gimp_scale_entry_new(GTK_TABLE(table), 0, 1, "S_cales:", 200, 6, values.scales,
-                                             1, 6, 1, 1, 0, TRUE, 0, 0, "Pyramid scales (1 = single scale)", NULL);
+                                             pc->minimum, pc->maximum, 1, 1, 0, TRUE, 0, 0, help, NULL);
+    g_free(help);
     g_signal_connect(scales, "value-changed", G_CALLBACK(gimp_int_adjustment_update), &values.scales);
     g_signal_connect_swapped(scales, "value-changed", G_CALLBACK(gimp_preview_invalidate), preview);
 
+    help = region_parameter_help(pt);
     GtkObject *strength = gimp_scale_entry_new(GTK_TABLE(table), 0, 5, "S_trength:", 200, 6, values.strength,
-                                               0.1, 4.0, 0.05, 0.25, 2, TRUE, 0, 0,
-                                               "Factor on the noise levels: above 1 removes more, below 1 less", NULL);
+                                               pt->minimum, pt->maximum, 0.05, 0.25, 2, TRUE, 0, 0, help, NULL);
+    g_free(help);
     g_signal_connect(strength, "value-changed", G_CALLBACK(gimp_double_adjustment_update), &values.strength);
     g_signal_connect_swapped(strength, "value-changed", G_CALLBACK(gimp_preview_invalidate), preview);
 
@@ -312,12 +351,20 @@ static gboolean show_dialog(gint32 image, gint32 drawable) {
 
 /* ---- entry point ---- */
 
+/* The library's defaults, before the last values (if any) replace them. */
+static void defaults(void) {
+    dn_dct_params p;
+    dn_dct_params_init(&p);
+    values = (DctValues){ p.sigma, p.patch_size, p.scales, p.noise, p.sigma == 0, p.poisson_peak, p.strength };
+}
+
 static void run(const gchar *name, gint nparams, const GimpParam *param, gint *nreturn, GimpParam **ret) {
     static GimpParam rv[2];
     GimpPDBStatusType status = GIMP_PDB_SUCCESS;
     GimpRunMode mode = param[0].data.d_int32;
     gint32 image = param[1].data.d_image, drawable = param[2].data.d_drawable;
     gegl_init(NULL, NULL);
+    defaults();
     *nreturn = 1;
     *ret = rv;
 

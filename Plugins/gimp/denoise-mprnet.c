@@ -16,8 +16,6 @@
 
 #define PROC "plug-in-denoise-mprnet"
 #define BINARY "denoise-mprnet"
-/* Context around the selection: the network sees well past its tile edges. */
-#define MARGIN 64
 
 typedef struct {
     gboolean residual_layer;
@@ -75,7 +73,10 @@ static dn_status apply(gint32 image, gint32 drawable) {
     dn_status st = dn_mprnet_load(NULL, &net);
     if (st != DN_OK) return st;
     if (!gimp_drawable_mask_intersect(drawable, &x, &y, &w, &h)) { dn_mprnet_free(net); return DN_OK; }
-    if (!region_read(drawable, region_sample_type(image), x, y, w, h, MARGIN, &r)) {
+    /* Context around the selection, as much as the network reports it needs. */
+    int32_t margin = 0;
+    dn_mprnet_context_margin(NULL, &margin);
+    if (!region_read(drawable, region_sample_type(image), x, y, w, h, margin, &r)) {
         dn_mprnet_free(net);
         return DN_ERROR_OUT_OF_MEMORY;
     }

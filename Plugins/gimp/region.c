@@ -81,3 +81,21 @@ GimpPDBStatusType region_run(gint32 image, gint32 drawable, dn_status (*apply)(g
     rv[1].data.d_string = (gchar *)dn_last_error();
     return GIMP_PDB_EXECUTION_ERROR;
 }
+
+const dn_parameter *region_parameter(const dn_parameter *found) {
+    static const dn_parameter missing = { "", "", 0, 0, 0, 0, 0, NULL, 0, NULL };
+    return found ? found : &missing;
+}
+
+gchar *region_parameter_help(const dn_parameter *p) {
+    GString *s = g_string_new(p->description);
+    g_string_append(s, " (");
+    for (int i = 0; i < p->extra_count; i++) g_string_append_printf(s, "%g or ", p->extra[i]);
+    if (p->choice_count > 0) {
+        for (int i = 0; i < p->choice_count; i++) g_string_append_printf(s, i ? " or %g" : "%g", p->choices[i]);
+    } else {
+        g_string_append_printf(s, "%g-%g", p->minimum, p->maximum);
+    }
+    g_string_append(s, ")");
+    return g_string_free(s, FALSE);
+}

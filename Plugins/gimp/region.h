@@ -35,5 +35,12 @@ void region_free(Region *r);
 GimpPDBStatusType region_run(gint32 image, gint32 drawable, dn_status (*apply)(gint32, gint32),
                              gint *nreturn, GimpParam *rv);
 
+/* A library parameter's declaration (dn_dct_parameter or dn_mprnet_parameter); a zeroed one, never
+ * NULL, if the library lacks it. */
+const dn_parameter *region_parameter(const dn_parameter *found);
+
+/* "Pyramid scales ... (1-6)": a parameter's description and its allowed values (caller frees). */
+gchar *region_parameter_help(const dn_parameter *p);
+
 /* A dn_progress_fn that drives GIMP's progress bar. */
 int region_progress(float fraction, void *user);

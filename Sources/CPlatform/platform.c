@@ -1,6 +1,9 @@
 #define _GNU_SOURCE
 #include "platform.h"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
@@ -8,6 +11,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 int denoise_cpu_has_avx2(void) {
 #if defined(__x86_64__)
@@ -25,6 +30,26 @@ int denoise_cpu_has_avx512(void) {
 #else
     return 0;
 #endif
+}
+
+static int has_amx;
+static pthread_once_t amx_once = PTHREAD_ONCE_INIT;
+
+static void check_amx(void) {
+#if defined(__x86_64__)
+    enum { ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18 };
+    unsigned a, b, c, d, a1, b1, c1, d1;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return;
+    int amx = (d >> 22 & 1) && (d >> 24 & 1);                        /* AMX-BF16, AMX-TILE */
+    int avx512 = (b >> 16 & 1) && (b >> 30 & 1) && (b >> 31 & 1);   /* F, BW, VL */
+    int bf16 = __get_cpuid_count(7, 1, &a1, &b1, &c1, &d1) && (a1 >> 5 & 1);
+    has_amx = amx && avx512 && bf16 && syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
+#endif
+}
+
+int denoise_cpu_has_amx(void) {
+    pthread_once(&amx_once, check_amx);
+    return has_amx;
 }
 
 static char library_path[PATH_MAX];

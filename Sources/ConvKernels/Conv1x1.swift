@@ -1,13 +1,13 @@
+import ConvArguments
+
 /// 1x1 convolution (no bias) for the pixels `columns`: output = conv(input) + residual.
 ///
 /// Built three times like `conv3x3Rows`. A 1x1 convolution is a matrix product of weights
 /// [cout][cin] and pixels [cin][plane]; as in the 3x3 kernel each input vector feeds eight output
 /// channels, and a block of pixels stays in L1 while every output channel passes over it.
-///
-/// - `input`: `cin` planes of `plane` floats; `output`, `residual`: `cout` planes of `plane` floats.
-public func conv1x1Columns(input: UnsafePointer<Float>, cin: Int, plane: Int, weights: UnsafePointer<Float>,
-                           cout: Int, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
-                           columns: Range<Int>) {
+/// Only the pixels `columns` are written.
+public func conv1x1Columns(_ a: Conv1x1Arguments, columns: Range<Int>) {
+    let (input, cin, plane, weights, cout, output, residual) = (a.input, a.cin, a.plane, a.weights, a.cout, a.output, a.residual)
     let lanes = convLanes, block = 8
     for p in Swift.stride(from: columns.lowerBound, to: columns.upperBound, by: lanes) {
         let count = min(lanes, columns.upperBound - p)

@@ -1,3 +1,5 @@
+import ConvArguments
+
 /// Direct 3x3 convolution (zero padding 1, no bias) over a zero-framed input, for rows `rows`:
 /// output = PReLU(conv(input)) + residual.
 ///
@@ -8,14 +10,10 @@
 /// loaded once and feeds eight output channels: eight accumulators (16 zmm registers in the AVX-512
 /// build, 8 ymm in the AVX2 one), enough to keep two FMA units busy.
 ///
-/// - `input`: `cin` planes of (height + 2) rows × `paddedWidth` (≥ width + 2 + `convLanes`, with
-///   the image at row 1, column 1 and zeros around), `planeStride` floats apart.
-/// - `weights`: PyTorch layout [cout][cin][3][3].
-/// - `output`, `residual`: `cout` planes of height × width. Only `rows` are written.
-/// - `preluSlope`: 1 for none.
-public func conv3x3Rows(input: UnsafePointer<Float>, cin: Int, width: Int, paddedWidth: Int, planeStride: Int,
-                        weights: UnsafePointer<Float>, cout: Int, output: UnsafeMutablePointer<Float>,
-                        residual: UnsafePointer<Float>?, height: Int, rows: Range<Int>, preluSlope: Float) {
+/// Only the output rows `rows` are written.
+public func conv3x3Rows(_ a: Conv3x3Arguments, rows: Range<Int>) {
+    let (input, cin, width, height, paddedWidth, planeStride) = (a.input, a.cin, a.width, a.height, a.paddedWidth, a.planeStride)
+    let (weights, cout, output, residual, preluSlope) = (a.weights, a.cout, a.output, a.residual, a.preluSlope)
     let lanes = convLanes, block = 8
     let plane = height * width, step = cin * 9
     for y in rows {

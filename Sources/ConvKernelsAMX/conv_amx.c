@@ -1,34 +1,10 @@
 #include "conv_amx.h"
 
-#include <cpuid.h>
 #include <immintrin.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 #define AMX __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,amx-tile,amx-bf16")))
-
-enum { ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18 };
-
-int denoise_amx_available(void) {
-    static int state = -1;  /* a benign race: every thread computes the same answer */
-    if (state < 0) {
-        int ok = 0;
-#if defined(__x86_64__)
-        unsigned a, b, c, d;
-        if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
-            int amx = (d >> 22 & 1) && (d >> 24 & 1);             /* AMX-BF16, AMX-TILE */
-            int avx512 = (b >> 16 & 1) && (b >> 30 & 1) && (b >> 31 & 1);  /* F, BW, VL */
-            unsigned a1, b1, c1, d1;
-            int bf16 = __get_cpuid_count(7, 1, &a1, &b1, &c1, &d1) && (a1 >> 5 & 1);
-            ok = amx && avx512 && bf16 && syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
-        }
-#endif
-        state = ok;
-    }
-    return state;
-}
 
 /* The first n (>= 1) of 16 lanes. */
 static inline __mmask16 first_lanes(int n) { return n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1); }

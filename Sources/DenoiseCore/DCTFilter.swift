@@ -3,28 +3,37 @@ import ImageCore
 /// asked for, validated once; the noise model resolved from it (measured where not given); the
 /// run in one job, after checking that its memory can be had.
 public enum DCTFilter {
+    public static let poissonPeakParameter = Parameter(
+        "poisson_peak", "Poisson noise: photon counts at white; 0: measured from the image",
+        default: 0, range: 0...1e6)
+    public static let threadsParameter = Parameter(
+        "threads", "Worker threads; 0: one per core", default: 0, range: 0...1024, integer: true)
+
+    /// Every parameter a user sets, in the order of `dn_dct_params`.
+    public static let parameters = [MultiScaleDCT.Parameters.sigmaParameter, MultiScaleDCT.Parameters.patchSizeParameter,
+                                    MultiScaleDCT.Parameters.scalesParameter, threadsParameter,
+                                    poissonPeakParameter, MultiScaleDCT.Parameters.strengthParameter]
+
     public struct Settings: Sendable, Equatable {
         /// Patch size, scales, Wiener step, strength; its sigma is the Gaussian level (0: measured).
-        public var parameters = MultiScaleDCT.Parameters(sigma: 0)
+        public var parameters = MultiScaleDCT.Parameters()
         /// The noise to remove; `.auto` picks it from the image.
         public var noise: NoiseModelDCT.Kind = .auto
         /// Photon counts at white for the Poisson models; 0: measured.
-        public var poissonPeak: Double = 0
+        public var poissonPeak = poissonPeakParameter.defaultValue
         /// A model measured before (e.g. on the whole photo, for a preview of a part), used as
         /// is instead of `noise`, sigma and `poissonPeak`.
         public var model: NoiseModelDCT.Model?
         /// Worker threads; 0: one per core.
-        public var threads = 0
+        public var threads = Int(threadsParameter.defaultValue)
 
         public init() {}
 
         /// Throws `invalidArgument` naming the first setting out of range.
         public func validate() throws {
             try parameters.validate()
-            guard threads >= 0 else { throw DenoiseError.invalidArgument("threads must be 0 or more, got \(threads)") }
-            guard poissonPeak.isFinite, poissonPeak >= 0 else {
-                throw DenoiseError.invalidArgument("poisson peak must be 0 or more, got \(poissonPeak)")
-            }
+            try threadsParameter.check(threads)
+            try poissonPeakParameter.check(poissonPeak)
         }
     }
 

@@ -9,9 +9,9 @@ public enum MultiScaleDCT {
         /// Noise standard deviation on the 0...255 scale.
         public var sigma: Float
         /// Patch side: 8 or 16.
-        public var patchSize: Int = 8
+        public var patchSize: Int
         /// Pyramid layers, 1...6 (fewer are used on small images).
-        public var scales: Int = 4
+        public var scales: Int
         /// Run the second, Wiener step.
         public var wiener: Bool = true
         /// Part of each finer layer's spectrum taken from the coarser result.
@@ -19,38 +19,47 @@ public enum MultiScaleDCT {
         /// Weight patches by their sparsity (1 / (1 + kept coefficients)).
         public var adaptiveAggregation: Bool = true
         /// Factor on the noise levels the model gives (estimated or not): above 1 removes more.
-        public var strength: Float = 1
+        public var strength = Float(Self.strengthParameter.defaultValue)
 
-        public init(sigma: Float, patchSize: Int = 8, scales: Int = 4, wiener: Bool = true) {
+        public init(sigma: Float = Float(Self.sigmaParameter.defaultValue),
+                    patchSize: Int = Int(Self.patchSizeParameter.defaultValue),
+                    scales: Int = Int(Self.scalesParameter.defaultValue), wiener: Bool = true) {
             self.sigma = sigma
             self.patchSize = patchSize
             self.scales = scales
             self.wiener = wiener
         }
 
-        public static let patchSizes = [8, 16]
-        public static let scaleRange = 1...6
-        public static let sigmaRange: ClosedRange<Float> = 0...255
-        public static let strengthRange: ClosedRange<Float> = 0.1...4
+        // The parameters as users set them, declared once (ranges, defaults, help).
+        public static let sigmaParameter = Parameter(
+            "sigma", "Gaussian noise standard deviation on the 0-255 scale; 0: measured from the image",
+            default: 0, range: 0...255)
+        public static let patchSizeParameter = Parameter(
+            "patch_size", "DCT patch side in pixels", default: 8, range: 8...16, choices: [8, 16], integer: true)
+        public static let scalesParameter = Parameter(
+            "scales", "Pyramid scales, 1 for a single scale (fewer are used on small images)",
+            default: 4, range: 1...6, integer: true)
+        public static let strengthParameter = Parameter(
+            "strength", "Factor on the noise levels: above 1 removes more, below 1 less",
+            default: 1, range: 0.1...4)
+
+        public static let scaleRange = Int(scalesParameter.range.lowerBound)...Int(scalesParameter.range.upperBound)
+        public static let maximumSigma = Float(sigmaParameter.range.upperBound)
 
         /// Throws `invalidArgument` naming the first parameter out of range.
         public func validate() throws {
-            guard sigma.isFinite, Self.sigmaRange.contains(sigma) else {
-                throw DenoiseError.invalidArgument("sigma must be in 0...255, got \(sigma)")
-            }
-            guard Self.patchSizes.contains(patchSize) else {
-                throw DenoiseError.invalidArgument("patch size must be 8 or 16, got \(patchSize)")
-            }
-            guard Self.scaleRange.contains(scales) else {
-                throw DenoiseError.invalidArgument("scales must be in 1...6, got \(scales)")
-            }
-            guard strength.isFinite, Self.strengthRange.contains(strength) else {
-                throw DenoiseError.invalidArgument("strength must be in 0.1...4, got \(strength)")
-            }
+            try Self.sigmaParameter.check(sigma)
+            try Self.patchSizeParameter.check(patchSize)
+            try Self.scalesParameter.check(scales)
+            try Self.strengthParameter.check(strength)
             guard recompositionFactor.isFinite, recompositionFactor > 0, recompositionFactor <= 1 else {
                 throw DenoiseError.invalidArgument("recomposition factor must be in (0, 1], got \(recompositionFactor)")
             }
         }
+
+        /// Pixels of context beyond a region that the filter reads to treat the region's edge as
+        /// the whole image would: the coarsest layer's patch, at full resolution.
+        public var contextMargin: Int { patchSize << (scales - 1) }
 
         /// The layers actually used: the coarsest keeps at least two patches per side.
         public func effectiveScales(width: Int, height: Int) -> Int {

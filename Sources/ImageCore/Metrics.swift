@@ -2,6 +2,30 @@ import Glibc
 
 /// Image quality against a clean reference, on the 0...255 working scale.
 public enum Metrics {
+    /// The hosts' entry point: PSNR of the colour channels (alpha ignored) of `test` against
+    /// `reference`. Throws `invalidSize` unless the two have one size and channel count.
+    public static func psnr(reference: PlanarImage, test: PlanarImage) throws -> Double {
+        try checkComparable(reference, test)
+        return psnr(reference, test, channels: reference.channels >= 3 ? 3 : 1)
+    }
+
+    /// The hosts' entry point for SSIM, as `psnr(reference:test:)`; also `invalidSize` under
+    /// SSIM's 11x11 window.
+    public static func ssim(reference: PlanarImage, test: PlanarImage) throws -> Double {
+        try checkComparable(reference, test)
+        guard min(reference.width, reference.height) >= 11 else {
+            throw DenoiseError.invalidSize("SSIM needs images of at least 11x11 pixels")
+        }
+        return ssim(reference, test, channels: reference.channels >= 3 ? 3 : 1)
+    }
+
+    static func checkComparable(_ a: PlanarImage, _ b: PlanarImage) throws {
+        guard sameShape(a, b) else {
+            throw DenoiseError.invalidSize("the images differ in size or channels: \(a.width)x\(a.height)x\(a.channels) "
+                                           + "and \(b.width)x\(b.height)x\(b.channels)")
+        }
+    }
+
     /// Peak signal-to-noise ratio in dB with peak 255 over every sample of the first `channels`
     /// planes (all of them by default); +infinity for identical images.
     public static func psnr(_ reference: PlanarImage, _ test: PlanarImage, channels: Int? = nil) -> Double {

@@ -7,33 +7,45 @@ import NeuralCore
 /// Large images are cut into overlapping tiles whose results are blended with linear ramps, so
 /// memory stays bounded by the tile size.
 public enum MPRNetFilter {
+    public static let tileParameter = Parameter(
+        "tile", "Tile side in pixels, bounding memory; 0: the whole image at once",
+        default: 512, range: 64...16384, extra: [0], integer: true)
+    public static let overlapParameter = Parameter(
+        "overlap", "Pixels shared by neighbouring tiles, blended", default: 32, range: 0...1024, integer: true)
+    public static let threadsParameter = Parameter(
+        "threads", "Worker threads; 0: one per core", default: 0, range: 0...1024, integer: true)
+
+    /// Every parameter a user sets, in the order of `dn_mprnet_params`.
+    public static let parameters = [tileParameter, threadsParameter]
+
+    /// Pixels of context beyond a region that the network needs to treat the region's edge as the
+    /// whole image would: twice the tile overlap, where the blend ramps of the tiler also end.
+    public static let contextMargin = 2 * Int(overlapParameter.defaultValue)
+
     public struct Options: Sendable {
-        /// Tile side in pixels (0: the whole image at once; else at least `minimumTile`).
-        public var tile: Int = 512
-        /// Overlap between neighbouring tiles.
-        public var overlap: Int = 32
+        public var tile = Int(tileParameter.defaultValue)
+        public var overlap = Int(overlapParameter.defaultValue)
         public var wantResidual = false
         public var wantAttention = false
         /// bfloat16: AMX convolutions where the CPU has them (float32 elsewhere).
         public var precision: Precision = .bfloat16
         /// Worker threads; 0: one per core.
-        public var threads = 0
+        public var threads = Int(threadsParameter.defaultValue)
         /// A forced convolution path (nil: the fastest this CPU has); `denoise` takes
         /// $DENOISE_KERNELS when this is nil.
         public var kernels: KernelPath?
 
-        public static let minimumTile = 64
+        public static let minimumTile = Int(tileParameter.range.lowerBound)
 
-        public init(tile: Int = 512) { self.tile = tile }
+        public init(tile: Int = Int(tileParameter.defaultValue)) { self.tile = tile }
 
         /// Throws `invalidArgument` naming the first option out of range.
         public func validate() throws {
-            guard tile == 0 || tile >= Self.minimumTile else {
-                throw DenoiseError.invalidArgument("tile must be 0 or at least \(Self.minimumTile), got \(tile)")
-            }
-            guard threads >= 0 else { throw DenoiseError.invalidArgument("threads must be 0 or more, got \(threads)") }
-            guard overlap >= 0, tile == 0 || overlap < tile else {
-                throw DenoiseError.invalidArgument("overlap must be in 0..<tile, got \(overlap)")
+            try tileParameter.check(tile)
+            try threadsParameter.check(threads)
+            try overlapParameter.check(overlap)
+            guard tile == 0 || overlap < tile else {
+                throw DenoiseError.invalidArgument("overlap must be less than the tile, got \(overlap) for tile \(tile)")
             }
             if let k = kernels, !k.isSupported { throw DenoiseError.invalidArgument("kernels \(k.rawValue): this CPU lacks them") }
         }

@@ -1,16 +1,14 @@
+import ConvArguments
 import ConvKernels
 import ConvKernelsAVX2
 import ConvKernelsAVX512
 import CPlatform
-import ConvKernelsAMX
 import Glibc
 
 /// One build of the convolution kernels (see `ConvKernels`) and its vector width.
 struct ConvKernelSet: Sendable {
-    typealias Conv3x3 = @Sendable (UnsafePointer<Float>, Int, Int, Int, Int, UnsafePointer<Float>, Int,
-                                   UnsafeMutablePointer<Float>, UnsafePointer<Float>?, Int, Range<Int>, Float) -> Void
-    typealias Conv1x1 = @Sendable (UnsafePointer<Float>, Int, Int, UnsafePointer<Float>, Int,
-                                   UnsafeMutablePointer<Float>, UnsafePointer<Float>?, Range<Int>) -> Void
+    typealias Conv3x3 = @Sendable (Conv3x3Arguments, _ rows: Range<Int>) -> Void
+    typealias Conv1x1 = @Sendable (Conv1x1Arguments, _ columns: Range<Int>) -> Void
     let conv3x3: Conv3x3, conv1x1: Conv1x1, lanes: Int
 
     static let baseline = ConvKernelSet(conv3x3: ConvKernels.conv3x3Rows, conv1x1: ConvKernels.conv1x1Columns,
@@ -36,7 +34,7 @@ public enum KernelPath: String, Sendable, CaseIterable {
         case .baseline: true
         case .avx2: denoise_cpu_has_avx2() != 0
         case .avx512: denoise_cpu_has_avx512() != 0
-        case .amx: denoise_amx_available() != 0
+        case .amx: denoise_cpu_has_amx() != 0
         }
     }
 

@@ -3,6 +3,8 @@ import DenoiseCore
 import ImageCore
 import Glibc
 
+private typealias DCTParameters = MultiScaleDCT.Parameters
+
 struct DCT: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dct",
@@ -18,12 +20,12 @@ struct DCT: ParsableCommand {
     @Option(help: "Noise standard deviation on the 0-255 scale, or auto to estimate it.")
     var sigma: SigmaOption = .auto
     @Option(help: "Noise model: auto, camera, gaussian, poisson, poisson-gaussian or impulse.") var noise: NoiseOption = .auto
-    @Option(help: "Factor on the noise levels, 0.1-4: above 1 removes more, below 1 less.") var strength: Float = 1
-    @Option(help: "Poisson noise: photon counts at white (default: estimated).") var peak: Double?
-    @Option(help: "Patch size: 8 or 16.") var patch: Int = 8
-    @Option(help: "Pyramid scales, 1-6 (1 = single scale).") var scales: Int = 4
+    @Option(help: "\(DCTParameters.strengthParameter.help)") var strength = Float(DCTParameters.strengthParameter.defaultValue)
+    @Option(help: "Poisson noise: photon counts at white (default: measured).") var peak: Double?
+    @Option(help: "\(DCTParameters.patchSizeParameter.help)") var patch = Int(DCTParameters.patchSizeParameter.defaultValue)
+    @Option(help: "\(DCTParameters.scalesParameter.help)") var scales = Int(DCTParameters.scalesParameter.defaultValue)
     @Flag(help: "Skip the second (Wiener) step.") var noWiener = false
-    @Option(help: "Worker threads (0 = all cores).") var threads: Int = 0
+    @Option(help: "\(DCTFilter.threadsParameter.help)") var threads = Int(DCTFilter.threadsParameter.defaultValue)
     @Flag(help: "Print nothing but errors.") var quiet = false
     @OptionGroup var out: OutputOptions
 

@@ -1,6 +1,5 @@
 import ArgumentParser
 import CPlatform
-import DenoiseCore
 import ImageCore
 import MPRNet
 import NeuralCore
@@ -14,8 +13,8 @@ struct MPRNetCommand: ParsableCommand {
 
     @OptionGroup var files: FileArguments
     @Option(help: "Weights file (safetensors).") var model: String?
-    @Option(help: "Tile side in pixels; 0 = whole image.") var tile: Int = 512
-    @Option(help: "Worker threads (0 = all cores).") var threads: Int = 0
+    @Option(help: "\(MPRNetFilter.tileParameter.help)") var tile = Int(MPRNetFilter.tileParameter.defaultValue)
+    @Option(help: "\(MPRNetFilter.threadsParameter.help)") var threads = Int(MPRNetFilter.threadsParameter.defaultValue)
     @Option(help: "Also write the stage-2 attention map (gray image).") var attentionMap: String?
     @Option(help: "Also write the removed noise (offset by 128).") var residual: String?
     @Option(help: ArgumentHelp("bfloat16: convolutions on Intel AMX where the CPU has it (float32 elsewhere); float32: exact.",

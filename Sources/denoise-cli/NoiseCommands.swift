@@ -87,12 +87,7 @@ struct MetricsCommand: ParsableCommand {
 
     func run() throws {
         let a = try ImageFile(path: reference).image, b = try ImageFile(path: test).image
-        guard a.width == b.width, a.height == b.height, a.channels == b.channels else {
-            throw CLIError("the images differ in size or channels: \(a.width)x\(a.height)x\(a.channels) and \(b.width)x\(b.height)x\(b.channels)")
-        }
-        guard min(a.width, a.height) >= 11 else { throw CLIError("SSIM needs images of at least 11x11 pixels") }
-        let color = a.channels >= 3 ? 3 : 1
-        let psnr = Metrics.psnr(a, b, channels: color), ssim = Metrics.ssim(a, b, channels: color)
+        let psnr = try Metrics.psnr(reference: a, test: b), ssim = try Metrics.ssim(reference: a, test: b)
         if json {
             print("{\"psnr\": \(jsonNumber(psnr)), \"ssim\": \(jsonNumber(ssim))}")
         } else {

@@ -50,6 +50,7 @@ func reporting(_ body: () throws -> Void) -> dn_status {
         return switch e {
         case .cancelled: DN_ERROR_CANCELLED
         case .invalidArgument: DN_ERROR_INVALID_ARGUMENT
+        case .invalidSize: DN_ERROR_INVALID_SIZE
         case .nonFinite: DN_ERROR_NONFINITE
         case .outOfMemory: DN_ERROR_OUT_OF_MEMORY
         }

@@ -44,7 +44,8 @@ private let mprnetParamsVersions = [MemoryLayout<dn_mprnet_params>.offset(of: \d
 @_cdecl("dn_mprnet_params_init")
 public func dn_mprnet_params_init(_ params: UnsafeMutablePointer<dn_mprnet_params>?) {
     guard let params else { return }
-    params.pointee = dn_mprnet_params(struct_size: mprnetParamsSize, tile: 512, threads: 0, progress: nil,
+    let d = MPRNetFilter.Options()
+    params.pointee = dn_mprnet_params(struct_size: mprnetParamsSize, tile: Int32(d.tile), threads: Int32(d.threads), progress: nil,
                                       progress_user: nil, residual: nil, attention: nil,
                                       precision: Int32(DN_PRECISION_FAST.rawValue))
 }
@@ -55,19 +56,7 @@ public func dn_mprnet_denoise(_ model: OpaquePointer?, _ input: UnsafePointer<dn
     reporting {
         guard let model else { throw APIError(DN_ERROR_NULL_POINTER, "model is NULL") }
         guard let params else { throw APIError(DN_ERROR_NULL_POINTER, "params is NULL") }
-        var p = dn_mprnet_params()
-        dn_mprnet_params_init(&p)
-        try readVersioned(params, over: &p, versions: mprnetParamsVersions, initName: "dn_mprnet_params_init")
-        let precision: Precision
-        switch UInt32(bitPattern: p.precision) {
-        case DN_PRECISION_FAST.rawValue: precision = .bfloat16
-        case DN_PRECISION_FLOAT32.rawValue: precision = .float32
-        default: throw APIError(DN_ERROR_INVALID_ARGUMENT, "precision \(p.precision) is not one of DN_PRECISION_*")
-        }
-        var options = MPRNetFilter.Options(tile: Int(p.tile))
-        options.precision = precision
-        options.threads = Int(p.threads)
-        try options.validate()
+        var (options, p) = try mprnetOptions(params)
         let (src, dst, li, lo) = try layouts(input, output)
         let color = li.channels >= 3 ? 3 : 1
         let residual = try p.residual.map { try extraOutput($0, "residual", li, channels: color) }
@@ -83,6 +72,31 @@ public func dn_mprnet_denoise(_ model: OpaquePointer?, _ input: UnsafePointer<dn
         result.image.write(interleaved: dst, layout: lo)
         if let (ptr, l) = residual, let r = result.residual { r.write(interleaved: ptr, layout: l) }
         if let (ptr, l) = attention, let a = result.attention { a.write(interleaved: ptr, layout: l) }
+    }
+}
+
+/// The caller's params (any version; NULL: the defaults) as validated options.
+private func mprnetOptions(_ params: UnsafePointer<dn_mprnet_params>?) throws -> (MPRNetFilter.Options, dn_mprnet_params) {
+    var p = dn_mprnet_params()
+    dn_mprnet_params_init(&p)
+    if let params { try readVersioned(params, over: &p, versions: mprnetParamsVersions, initName: "dn_mprnet_params_init") }
+    var options = MPRNetFilter.Options(tile: Int(p.tile))
+    switch UInt32(bitPattern: p.precision) {
+    case DN_PRECISION_FAST.rawValue: options.precision = .bfloat16
+    case DN_PRECISION_FLOAT32.rawValue: options.precision = .float32
+    default: throw APIError(DN_ERROR_INVALID_ARGUMENT, "precision \(p.precision) is not one of DN_PRECISION_*")
+    }
+    options.threads = Int(p.threads)
+    try options.validate()
+    return (options, p)
+}
+
+@_cdecl("dn_mprnet_context_margin")
+public func dn_mprnet_context_margin(_ params: UnsafePointer<dn_mprnet_params>?, _ margin: UnsafeMutablePointer<Int32>?) -> dn_status {
+    reporting {
+        guard let margin else { throw APIError(DN_ERROR_NULL_POINTER, "margin is NULL") }
+        _ = try mprnetOptions(params)
+        margin.pointee = Int32(MPRNetFilter.contextMargin)
     }
 }
 

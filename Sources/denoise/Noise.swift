@@ -55,7 +55,7 @@ public func dn_psnr(_ reference: UnsafePointer<dn_image>?, _ test: UnsafePointer
     reporting {
         guard let psnr else { throw APIError(DN_ERROR_NULL_POINTER, "psnr is NULL") }
         let (a, b) = try comparedImages(reference, test)
-        psnr.pointee = Metrics.psnr(a, b, channels: a.channels >= 3 ? 3 : 1)
+        psnr.pointee = try Metrics.psnr(reference: a, test: b)
     }
 }
 
@@ -65,8 +65,7 @@ public func dn_ssim(_ reference: UnsafePointer<dn_image>?, _ test: UnsafePointer
     reporting {
         guard let ssim else { throw APIError(DN_ERROR_NULL_POINTER, "ssim is NULL") }
         let (a, b) = try comparedImages(reference, test)
-        guard min(a.width, a.height) >= 11 else { throw APIError(DN_ERROR_INVALID_SIZE, "SSIM needs at least 11x11 pixels") }
-        ssim.pointee = Metrics.ssim(a, b, channels: a.channels >= 3 ? 3 : 1)
+        ssim.pointee = try Metrics.ssim(reference: a, test: b)
     }
 }
 

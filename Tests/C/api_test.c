@@ -73,6 +73,34 @@ int main(void) {
           p.wiener == 1 && p.threads == 0 && p.progress == NULL && p.strength == 1 && p.levels == NULL, "defaults");
     dn_dct_params_init(NULL); /* harmless */
 
+    /* the parameter declarations: the defaults above, the ranges the library enforces */
+    const dn_parameter *scales = dn_dct_parameter("scales"), *patch = dn_dct_parameter("patch_size");
+    CHECK(scales && scales->default_value == p.scales && scales->minimum == 1 && scales->maximum == 6 &&
+          scales->is_integer && strlen(scales->description) > 0, "scales declaration");
+    CHECK(patch && patch->default_value == 8 && patch->choice_count == 2 && patch->choices[0] == 8 &&
+          patch->choices[1] == 16, "patch size declaration");
+    const dn_parameter *sg = dn_dct_parameter("sigma"), *st = dn_dct_parameter("strength");
+    CHECK(sg && sg->default_value == p.sigma && sg->maximum == 255 && st && st->default_value == p.strength &&
+          st->minimum == 0.1 && st->maximum == 4, "sigma and strength declarations");
+    CHECK(dn_dct_parameter("no_such") == NULL && dn_dct_parameter(NULL) == NULL, "unknown parameter");
+    const dn_parameter *tile = dn_mprnet_parameter("tile");
+    CHECK(tile && tile->default_value == 512 && tile->minimum == 64 && tile->extra_count == 1 && tile->extra[0] == 0,
+          "tile declaration");
+    int32_t m = -1;
+    EXPECT_STATUS(dn_dct_context_margin(NULL, &m), DN_OK);
+    CHECK(m == 8 << 3, "default DCT margin %d: the coarsest of 4 layers' 8-pixel patches", m);
+    p.patch_size = 16; p.scales = 2;
+    EXPECT_STATUS(dn_dct_context_margin(&p, &m), DN_OK);
+    CHECK(m == 32, "patch 16, 2 scales: margin %d", m);
+    p.scales = scales->maximum + 1;
+    m = -1;
+    EXPECT_STATUS(dn_dct_context_margin(&p, &m), DN_ERROR_INVALID_ARGUMENT);
+    CHECK(m == -1 && strstr(dn_last_error(), "scales must be 1-6") != NULL, "bad scales: %d, %s", m, dn_last_error());
+    EXPECT_STATUS(dn_dct_context_margin(NULL, NULL), DN_ERROR_NULL_POINTER);
+    EXPECT_STATUS(dn_mprnet_context_margin(NULL, &m), DN_OK);
+    CHECK(m >= 32, "MPRNet margin %d", m);
+    dn_dct_params_init(&p);
+
     /* RGBA u8, in place: PSNR gain, alpha untouched */
     const int W = 130, H = 97, CH = 4;
     uint8_t *img = malloc(W * H * CH), *orig = malloc(W * H * CH);

@@ -166,3 +166,33 @@ import ImageCore
         #expect(psnr8(out, clean) > psnr8(noisy, clean) + 7)
     }
 }
+
+@Suite struct ParameterDeclarationTests {
+    /// The declarations are what validation enforces: defaults pass, the edges pass, one step
+    /// past them fails with a message naming the parameter.
+    @Test func validationFollowsTheDeclarations() throws {
+        try DCTFilter.Settings().validate()
+        let p = MultiScaleDCT.Parameters.self
+        for (spec, set) in [(p.sigmaParameter, { (s: inout DCTFilter.Settings, v: Double) in s.parameters.sigma = Float(v) }),
+                            (p.scalesParameter, { $0.parameters.scales = Int($1) }),
+                            (p.strengthParameter, { $0.parameters.strength = Float($1) }),
+                            (DCTFilter.threadsParameter, { $0.threads = Int($1) })] {
+            for v in [spec.range.lowerBound, spec.range.upperBound] {
+                var s = DCTFilter.Settings()
+                set(&s, v)
+                try s.validate()
+            }
+            let step = spec.isInteger ? 1.0 : spec.range.lowerBound > 0 ? spec.range.lowerBound / 2 : 1
+            for v in [spec.range.lowerBound - step, spec.range.upperBound + 1] {
+                var s = DCTFilter.Settings()
+                set(&s, v)
+                let error = #expect(throws: DenoiseError.self) { try s.validate() }
+                #expect(error?.description.hasPrefix("\(spec.words) must be \(spec.allowed), got ") == true, "\(String(describing: error))")
+            }
+        }
+        var s = DCTFilter.Settings()
+        s.parameters.patchSize = 12
+        #expect(throws: DenoiseError.invalidArgument("patch size must be 8 or 16, got 12")) { try s.validate() }
+        #expect(MultiScaleDCT.Parameters(patchSize: 16, scales: 3).contextMargin == 64)
+    }
+}

@@ -6,9 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Non-zero when the CPU has AMX-TILE, AMX-BF16 and AVX512-BF16 and Linux grants this process the
- * tile state (asked once). */
-int denoise_amx_available(void);
+/* Call only where denoise_cpu_has_amx() (CPlatform) is non-zero. */
 
 /* Input layout: one plane per pair of channels (2k, 2k+1), (height + 2) rows of `paddedWidth`
  * 32-bit pairs (low half channel 2k, high half 2k+1, bfloat16), the image at row 1, column 1 and
@@ -51,7 +49,7 @@ struct denoise_amx_output {
 };
 
 /* Rows [rowBegin, rowEnd) of conv(input) (zero padding kernel/2) into `out`. Needs
- * denoise_amx_available(). */
+ * denoise_cpu_has_amx() (CPlatform). */
 void denoise_amx_conv_rows(const uint32_t *input, int cin, int width, int paddedWidth, long planeStride,
                            const uint16_t *weights, int kernel, int cout, int height, int rowBegin, int rowEnd,
                            const struct denoise_amx_output *out);

@@ -102,7 +102,7 @@ public enum NoiseModelDCT {
         switch model {
         case .gaussian(let sigma):
             var q = p
-            q.sigma = min(Float(sigma) * p.strength, MultiScaleDCT.Parameters.sigmaRange.upperBound)
+            q.sigma = min(Float(sigma) * p.strength, MultiScaleDCT.Parameters.maximumSigma)
             return try MultiScaleDCT.denoise(image, q, job: job)
         case .camera(let levels):
             return try MultiScaleDCT.denoise(image, levels: levels.map { $0.map { $0 * p.strength } }, p, job: job)

@@ -1,0 +1,61 @@
+/// What one call of a convolution kernel works on, by name: the kernels are built three times
+/// (ConvKernels, ConvKernelsAVX2, ConvKernelsAVX512), and these types, built once, are the
+/// interface every build shares; labelled fields keep a width from being passed as a height.
+
+/// A 3x3 convolution (zero padding 1, no bias) over zero-framed input planes.
+public struct Conv3x3Arguments {
+    /// `cin` planes of (height + 2) rows × `paddedWidth` (≥ width + 2 + the kernel's lanes), the
+    /// image at row 1, column 1 and zeros around, `planeStride` floats apart.
+    public var input: UnsafePointer<Float>
+    public var cin: Int
+    public var width: Int, height: Int
+    public var paddedWidth: Int, planeStride: Int
+    /// PyTorch layout [cout][cin][3][3].
+    public var weights: UnsafePointer<Float>
+    public var cout: Int
+    /// `cout` planes of height × width; `residual` (if any) is added in the same pass.
+    public var output: UnsafeMutablePointer<Float>
+    public var residual: UnsafePointer<Float>?
+    /// PReLU slope applied before the residual; 1 for none.
+    public var preluSlope: Float
+
+    public init(input: UnsafePointer<Float>, cin: Int, width: Int, height: Int, paddedWidth: Int, planeStride: Int,
+                weights: UnsafePointer<Float>, cout: Int, output: UnsafeMutablePointer<Float>,
+                residual: UnsafePointer<Float>?, preluSlope: Float) {
+        self.input = input
+        self.cin = cin
+        self.width = width
+        self.height = height
+        self.paddedWidth = paddedWidth
+        self.planeStride = planeStride
+        self.weights = weights
+        self.cout = cout
+        self.output = output
+        self.residual = residual
+        self.preluSlope = preluSlope
+    }
+}
+
+/// A 1x1 convolution (no bias): a matrix product of weights [cout][cin] and pixels [cin][plane].
+public struct Conv1x1Arguments {
+    /// `cin` planes of `plane` floats.
+    public var input: UnsafePointer<Float>
+    public var cin: Int
+    public var plane: Int
+    public var weights: UnsafePointer<Float>
+    public var cout: Int
+    /// `cout` planes of `plane` floats; `residual` (if any) is added in the same pass.
+    public var output: UnsafeMutablePointer<Float>
+    public var residual: UnsafePointer<Float>?
+
+    public init(input: UnsafePointer<Float>, cin: Int, plane: Int, weights: UnsafePointer<Float>, cout: Int,
+                output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) {
+        self.input = input
+        self.cin = cin
+        self.plane = plane
+        self.weights = weights
+        self.cout = cout
+        self.output = output
+        self.residual = residual
+    }
+}

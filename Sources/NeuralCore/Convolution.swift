@@ -1,0 +1,93 @@
+import ConvArguments
+
+/// Convolutions: the direct float kernels (ConvKernelSet) or AMX, and the zero-framed planes they read.
+extension Ops {
+    /// Bias-free convolution, zero padding k/2: PReLU(conv(x)) + residual, PReLU (3x3 only) and
+    /// residual optional and computed in the same pass.
+    public func conv2d(_ x: Tensor, _ w: ConvWeight, preluSlope: Float? = nil, plus residual: Tensor? = nil) -> Tensor {
+        conv2d(x, w, preluSlope: preluSlope, plus: residual, kernels: kernels)
+    }
+
+    /// conv2d of the channels of `parts` one after another (torch.cat along channels), without
+    /// the concatenated copy where the kernels can read the parts as they are.
+    public func conv2d(concatenating parts: [Tensor], _ w: ConvWeight) -> Tensor {
+        guard useAMX, parts.dropLast().allSatisfy({ $0.channels % 2 == 0 }) else {
+            return conv2d(parts.dropFirst().reduce(parts[0], concatChannels), w)
+        }
+        precondition(w.kernel == 1 || w.kernel == 3, "only 1x1 and 3x3 convolutions are implemented")
+        return convAMX(PairPlanes(packing: parts, self), w)
+    }
+
+    /// Several convolutions of one input, each plus its residual (if any); on AMX the input is
+    /// packed once for all of them.
+    public func conv2d(_ x: Tensor, _ weights: [ConvWeight], plus residuals: [Tensor?]) -> [Tensor] {
+        precondition(weights.count == residuals.count, "one residual (or nil) per convolution")
+        guard useAMX else { return zip(weights, residuals).map { conv2d(x, $0, plus: $1) } }
+        let packed = PairPlanes(packing: x, self)
+        return zip(weights, residuals).map { convAMX(packed, $0, residual: $1) }
+    }
+
+    /// `conv2d` with the kernels of a given build (the tests run every build the CPU can).
+    func conv2d(_ x: Tensor, _ w: ConvWeight, preluSlope: Float?, plus residual: Tensor?, kernels k: ConvKernelSet) -> Tensor {
+        precondition(x.channels == w.inChannels, "conv input has \(x.channels) channels, weight expects \(w.inChannels)")
+        precondition(preluSlope == nil || w.kernel == 3, "fused PReLU is for 3x3 convolutions")
+        precondition(w.kernel == 1 || w.kernel == 3, "only 1x1 and 3x3 convolutions are implemented")
+        let H = x.height, W = x.width, Cin = x.channels, Cout = w.outChannels
+        precondition(residual == nil || residual!.shape == [Cout, H, W], "conv residual has the wrong shape")
+        if useAMX {
+            return convAMX(PairPlanes(packing: x, self), w, preluSlope: preluSlope ?? 1, residual: residual)
+        }
+        var out = Tensor(uninitializedChannels: Cout, height: H, width: W)
+        let padded = w.kernel == 3 ? zeroPad(x, paddedWidth: W + 2 + k.lanes) : []
+        w.data.withUnsafeBufferPointer { wp in
+        x.samples.withUnsafeBufferPointer { xp in
+        padded.withUnsafeBufferPointer { pp in
+        out.samples.withUnsafeMutableBufferPointer { op in
+        withResidual(residual) { rp in
+            let (a, o) = (wp.baseAddress!, op.baseAddress!)
+            if w.kernel == 1 {
+                let args = Conv1x1Arguments(input: xp.baseAddress!, cin: Cin, plane: H * W, weights: a, cout: Cout,
+                                            output: o, residual: rp)
+                parallel(H * W, work: (Cin + Cout) * H * W, align: k.lanes) { k.conv1x1(args, $0) }
+            } else {
+                let Wp = W + 2 + k.lanes
+                let args = Conv3x3Arguments(input: pp.baseAddress!, cin: Cin, width: W, height: H, paddedWidth: Wp,
+                                            planeStride: (H + 2) * Wp, weights: a, cout: Cout, output: o,
+                                            residual: rp, preluSlope: preluSlope ?? 1)
+                parallel(H, work: Cin * Cout * H * W / 8) { k.conv3x3(args, $0) }
+            }
+        }}}}}
+        return out
+    }
+
+    func withResidual<R>(_ r: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let r else { return body(nil) }
+        return r.samples.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+
+    /// Each channel framed by zeros: (H+2) rows of `paddedWidth` (≥ W+2) with the image at (1, 1).
+    /// The extra columns let vector loads at the row end stay inside the buffer.
+    func zeroPad(_ x: Tensor, paddedWidth Wp: Int) -> [Float] {
+        let H = x.height, W = x.width, planeStride = (H + 2) * Wp
+        let count = x.channels * planeStride
+        var out = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
+        x.samples.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                let (s, d) = (src.baseAddress!, dst.baseAddress!)
+                parallel(x.channels, work: count) { channels in
+                    for c in channels {
+                        let p = d + c * planeStride
+                        p.update(repeating: 0, count: Wp + 1)
+                        for y in 0..<H {
+                            let row = p + (y + 1) * Wp
+                            (row + 1).update(from: s + (c * H + y) * W, count: W)
+                            (row + W + 1).update(repeating: 0, count: Wp - W)  // and column 0 of the next row
+                        }
+                        (p + (H + 1) * Wp + 1).update(repeating: 0, count: Wp - 1)
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
