@@ -190,6 +190,10 @@ typedef struct {
     const dn_image *residual;
     const dn_image *attention;
     int32_t precision;       /* DN_PRECISION_FAST (default) or DN_PRECISION_FLOAT32 */
+    /* 0..1 (default 1): how much of the luminance noise is removed; below 1, 1 - strength of the
+     * luminance of what the network removed is put back (grain, and the fine texture that went
+     * with it); colour noise is always removed. (Since 0.3.) */
+    float strength;
 } dn_mprnet_params;
 
 void dn_mprnet_params_init(dn_mprnet_params *params);

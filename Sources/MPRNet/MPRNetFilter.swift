@@ -14,9 +14,12 @@ public enum MPRNetFilter {
         "overlap", "Pixels shared by neighbouring tiles, blended", default: 32, range: 0...1024, integer: true)
     public static let threadsParameter = Parameter(
         "threads", "Worker threads; 0: one per core", default: 0, range: 0...1024, integer: true)
+    public static let strengthParameter = Parameter(
+        "strength", "How much of the luminance noise is removed; below 1 part of it, and of the fine detail "
+            + "that went with it, is put back; colour noise is always removed", default: 1, range: 0...1)
 
     /// Every parameter a user sets, in the order of `dn_mprnet_params`.
-    public static let parameters = [tileParameter, threadsParameter]
+    public static let parameters = [tileParameter, threadsParameter, strengthParameter]
 
     /// Pixels of context beyond a region that the network needs to treat the region's edge as the
     /// whole image would: twice the tile overlap, where the blend ramps of the tiler also end.
@@ -31,6 +34,8 @@ public enum MPRNetFilter {
         public var precision: Precision = .bfloat16
         /// Worker threads; 0: one per core.
         public var threads = Int(threadsParameter.defaultValue)
+        /// `strengthParameter`: 1 is the network's result; below, `blend`.
+        public var strength = Float(strengthParameter.defaultValue)
         /// A forced convolution path (nil: the fastest this CPU has); `denoise` takes
         /// $DENOISE_KERNELS when this is nil.
         public var kernels: KernelPath?
@@ -44,6 +49,7 @@ public enum MPRNetFilter {
             try tileParameter.check(tile)
             try threadsParameter.check(threads)
             try overlapParameter.check(overlap)
+            try strengthParameter.check(strength)
             guard tile == 0 || overlap < tile else {
                 throw DenoiseError.invalidArgument("overlap must be less than the tile, got \(overlap) for tile \(tile)")
             }
@@ -123,6 +129,7 @@ public enum MPRNetFilter {
                 result.samples[i] = clip((out.samples[i] + out.samples[n + i] + out.samples[2 * n + i]) / (3 * w))
             }
         }
+        if o.strength < 1 { blend(&result, noisy: image, color: color, strength: o.strength) }
         var residual: PlanarImage?
         if o.wantResidual {
             var r = image.planes(0..<color)
@@ -134,6 +141,20 @@ public enum MPRNetFilter {
                           samples: (0..<n).map { att[$0] / weight[$0] * 255 })
             : nil
         return Result(image: result, residual: residual, attention: attention)
+    }
+
+    /// Puts back 1 − `strength` of the luminance of what the network removed (noisy − result, the
+    /// mean over the colour channels), none of its colour. A plain opacity blend would bring back
+    /// the colour noise too, which is coarse, saturated and never wanted, while luminance noise
+    /// reads as film grain, and the texture a denoiser removes with the noise is in it.
+    static func blend(_ result: inout PlanarImage, noisy: PlanarImage, color: Int, strength: Float) {
+        let n = result.pixelCount, keep = 1 - strength
+        for i in 0..<n {
+            var luma: Float = 0
+            for c in 0..<color { luma += noisy.samples[c * n + i] - result.samples[c * n + i] }
+            luma *= keep / Float(color)
+            for c in 0..<color { result.samples[c * n + i] = min(max(result.samples[c * n + i] + luma, 0), 255) }
+        }
     }
 
     /// The tile `t` of `image` as the network's input, 3 × h × w in 0...1 (gray repeated three

@@ -15,6 +15,7 @@ struct MPRNetCommand: ParsableCommand {
     @Option(help: "Weights file (safetensors).") var model: String?
     @Option(help: "\(MPRNetFilter.tileParameter.help)") var tile = Int(MPRNetFilter.tileParameter.defaultValue)
     @Option(help: "\(MPRNetFilter.threadsParameter.help)") var threads = Int(MPRNetFilter.threadsParameter.defaultValue)
+    @Option(help: "\(MPRNetFilter.strengthParameter.help)") var strength = Float(MPRNetFilter.strengthParameter.defaultValue)
     @Option(help: "Also write the stage-2 attention map (gray image).") var attentionMap: String?
     @Option(help: "Also write the removed noise (offset by 128).") var residual: String?
     @Option(help: ArgumentHelp("bfloat16: convolutions on Intel AMX where the CPU has it (float32 elsewhere); float32: exact.",
@@ -38,6 +39,7 @@ struct MPRNetCommand: ParsableCommand {
         o.wantAttention = attentionMap != nil
         o.precision = precision
         o.threads = threads
+        o.strength = strength
         return o
     }
 

@@ -38,8 +38,10 @@ public func dn_mprnet_free(_ model: OpaquePointer?) {
 }
 
 private let mprnetParamsSize = MemoryLayout<dn_mprnet_params>.size
-/// dn_mprnet_params before and since `precision`: callers built against the older header still work.
-private let mprnetParamsVersions = [MemoryLayout<dn_mprnet_params>.offset(of: \dn_mprnet_params.precision)!, mprnetParamsSize]
+/// dn_mprnet_params before `precision`, before `strength`, and now: callers built against an older
+/// header still work.
+private let mprnetParamsVersions = [MemoryLayout<dn_mprnet_params>.offset(of: \dn_mprnet_params.precision)!,
+                                    MemoryLayout<dn_mprnet_params>.offset(of: \dn_mprnet_params.strength)!, mprnetParamsSize]
 
 @_cdecl("dn_mprnet_params_init")
 public func dn_mprnet_params_init(_ params: UnsafeMutablePointer<dn_mprnet_params>?) {
@@ -47,7 +49,7 @@ public func dn_mprnet_params_init(_ params: UnsafeMutablePointer<dn_mprnet_param
     let d = MPRNetFilter.Options()
     params.pointee = dn_mprnet_params(struct_size: mprnetParamsSize, tile: Int32(d.tile), threads: Int32(d.threads), progress: nil,
                                       progress_user: nil, residual: nil, attention: nil,
-                                      precision: Int32(DN_PRECISION_FAST.rawValue))
+                                      precision: Int32(DN_PRECISION_FAST.rawValue), strength: d.strength)
 }
 
 @_cdecl("dn_mprnet_denoise")
@@ -87,6 +89,7 @@ private func mprnetOptions(_ params: UnsafePointer<dn_mprnet_params>?) throws ->
     default: throw APIError(DN_ERROR_INVALID_ARGUMENT, "precision \(p.precision) is not one of DN_PRECISION_*")
     }
     options.threads = Int(p.threads)
+    options.strength = p.strength
     try options.validate()
     return (options, p)
 }

@@ -400,6 +400,41 @@ int main(void) {
         mp.struct_size = sizeof mp;
         EXPECT_STATUS(dn_mprnet_denoise(net, &im, &im, &mp), DN_ERROR_INVALID_ARGUMENT);
         mp.precision = DN_PRECISION_FAST;
+        /* strength: the closed form of the blend, on float32 results. out_s = out_1 + (1 - s) times
+         * the mean over colours of (input - out_1); alpha untouched; a caller built before
+         * `strength` (struct_size up to it) gets 1. */
+        mp.precision = DN_PRECISION_FLOAT32;
+        CHECK(mp.strength == 1, "strength default %.2f", mp.strength);
+        uint8_t *weak = malloc(W * H * CH);
+        memcpy(weak, orig, W * H * CH);
+        dn_image wim = im;
+        wim.data = weak;
+        mp.strength = 0.25f;
+        EXPECT_STATUS(dn_mprnet_denoise(net, &wim, &wim, &mp), DN_OK);
+        int off = 0;
+        for (int i = 0; i < W * H && !off; i++) {
+            double luma = 0;
+            for (int c = 0; c < 3; c++) luma += (orig[i * CH + c] - (double)exact[i * CH + c]) / 3;
+            for (int c = 0; c < 3; c++) {
+                double want = fmin(255, fmax(0, exact[i * CH + c] + 0.75 * luma));
+                off |= fabs(want - weak[i * CH + c]) > 1.01;  /* both sides rounded to 8 bits */
+            }
+            off |= weak[i * CH + 3] != orig[i * CH + 3];
+        }
+        CHECK(!off, "strength 0.25 is not out_1 + 0.75 * mean(input - out_1)");
+        memcpy(weak, orig, W * H * CH);
+        mp.struct_size = offsetof(dn_mprnet_params, strength);
+        EXPECT_STATUS(dn_mprnet_denoise(net, &wim, &wim, &mp), DN_OK);
+        CHECK(memcmp(weak, exact, W * H * CH) == 0, "an older params struct did not get strength 1");
+        mp.struct_size = sizeof mp;
+        mp.strength = 1.5f;
+        EXPECT_STATUS(dn_mprnet_denoise(net, &wim, &wim, &mp), DN_ERROR_INVALID_ARGUMENT);
+        CHECK(strstr(dn_last_error(), "strength must be 0-1") != NULL, "message: %s", dn_last_error());
+        mp.strength = NAN;
+        EXPECT_STATUS(dn_mprnet_denoise(net, &wim, &wim, &mp), DN_ERROR_INVALID_ARGUMENT);
+        mp.strength = 1;
+        mp.precision = DN_PRECISION_FAST;
+        free(weak);
         free(exact);
         mp.tile = 10;
         EXPECT_STATUS(dn_mprnet_denoise(net, &im, &im, &mp), DN_ERROR_INVALID_ARGUMENT);

@@ -272,3 +272,86 @@ def test_failures_keep_the_image_and_gimp_up(tmp_path):
             preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)))
     log = r.stdout + r.stderr
     assert "DCT-FAILED" in log and "out of memory" in log and "PIXEL 255 255" in log, log
+
+
+def test_mprnet_strength_in_batch_mode(tmp_path):
+    """plug-in-denoise-mprnet-strength gives the CLI's result at that strength; out of range it
+    fails with the library's message and the image stays as it was."""
+    img = noisy(kodak()[:96, :128], 20, 12)
+    src = tmp_path / "in.png"
+    Image.fromarray(img).save(src)
+    model = ROOT / "Tests/Fixtures/mprnet/weights.safetensors"
+    os.environ["DENOISE_MPRNET_MODEL"] = str(model)
+    try:
+        outs = {}
+        for s in (0.3, 1.0):
+            dst = tmp_path / f"gimp{s}.png"
+            log = batch(f'{load(src)} (ok (plug-in-denoise-mprnet-strength RUN-NONINTERACTIVE image drawable {s})) '
+                        f'{save(dst)}', tmp_path)
+            assert dst.exists(), log
+            cli = tmp_path / f"cli{s}.png"
+            assert run([str(PREFIX / "bin" / "denoise"), "mprnet", str(src), str(cli), "--model", str(model),
+                        "--strength", str(s)]).returncode == 0
+            outs[s] = np.asarray(Image.open(dst))[..., :3].astype(float)
+            assert np.abs(outs[s] - np.asarray(Image.open(cli))[..., :3]).mean() < 0.2, s
+        assert np.abs(outs[0.3] - outs[1.0]).mean() > 0.5  # the strength changed the result
+        bad = tmp_path / "bad.png"
+        log = batch(f'{load(src)} (r (catch "STRENGTH-FAILED" (plug-in-denoise-mprnet-strength RUN-NONINTERACTIVE '
+                    f'image drawable 1.5))) (m (gimp-message (if (equal? r "STRENGTH-FAILED") "STRENGTH-FAILED" "RAN"))) '
+                    f'{save(bad)}', tmp_path)
+    finally:
+        del os.environ["DENOISE_MPRNET_MODEL"]
+    assert "STRENGTH-FAILED" in log and "strength must be 0-1" in log, log
+    assert np.array_equal(np.asarray(Image.open(bad))[..., :3], img)
+
+
+@pytest.mark.skipif(not shutil.which("Xvfb") or not shutil.which("xdotool"), reason="Xvfb/xdotool missing")
+def test_mprnet_dialog_previews_and_applies_the_strength_typed(tmp_path):
+    """Opens the real MPRNet dialog under Xvfb: it previews (on its worker thread) while a strength
+    of 0.4 is typed, and OK applies 0.4, not the 1.0 the call passed."""
+    img = noisy(kodak()[:160, :200], 20, 13)
+    src, dst = tmp_path / "in.png", tmp_path / "out.png"
+    Image.fromarray(img).save(src)
+    # The parity fixture's random weights are quick; the screenshot shows the shipped model.
+    shot = os.environ.get("DENOISE_UPDATE_SCREENSHOT")
+    model = ROOT / ("Training/models/mprnet-default.safetensors" if shot else "Tests/Fixtures/mprnet/weights.safetensors")
+    typed = 0.8 if shot else 0.4
+    gimp_dir = tmp_path / "gimp-gui"
+    shutil.copytree(GIMP_DIR, gimp_dir, ignore=shutil.ignore_patterns("backups", "sessionrc"))
+    env = dict(os.environ, GIMP2_DIRECTORY=str(gimp_dir), DISPLAY=":98", DENOISE_MPRNET_MODEL=str(model))
+    xvfb = subprocess.Popen(["Xvfb", ":98", "-screen", "0", "1280x1024x24"], stderr=subprocess.DEVNULL)
+    gimp = None
+    try:
+        time.sleep(1)
+        job = (f'(let* ({load(src)} (ok (plug-in-denoise-mprnet-strength RUN-INTERACTIVE image drawable 1.0)) '
+               f'{save(dst)}) (gimp-quit 0))')
+        gimp = subprocess.Popen(["gimp-2.10", "-n", "-d", "-f", "-s", "--no-splash", "-b", job], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        win = wait_for_window("^Denoise \\(MPRNet\\)$", env)
+        assert win, "the dialog did not appear"
+        xdo = lambda *a: subprocess.run(["xdotool", *a], env=env, check=True)
+        # Alt+T (the "S_trength" mnemonic) focuses the strength entry; typing restarts the preview.
+        xdo("windowfocus", "--sync", win)
+        for keys in (["key", "alt+t"], ["key", "ctrl+a"], ["type", str(typed)], ["key", "Tab"],
+                     ["sleep", "8" if shot else "3"]):
+            xdo(*keys)
+        if shot:  # refreshes docs/dialog-mprnet.png (ImageMagick)
+            subprocess.run(["import", "-window", win, str(ROOT / "docs" / "dialog-mprnet.png")], env=env, check=True)
+        xdo("key", "alt+o")
+        for _ in range(120):
+            if dst.exists() and gimp.poll() is not None:
+                break
+            time.sleep(0.5)
+        assert dst.exists(), "GIMP wrote no result"
+        out = np.asarray(Image.open(dst))[..., :3].astype(float)
+        ref = {}
+        for s in (typed, 1.0):
+            path = tmp_path / f"cli{s}.png"
+            assert run([str(PREFIX / "bin" / "denoise"), "mprnet", str(src), str(path), "--model", str(model),
+                        "--strength", str(s)]).returncode == 0
+            ref[s] = np.abs(np.asarray(Image.open(path))[..., :3] - out).mean()
+        assert ref[typed] < 0.2 < ref[1.0], ref
+    finally:
+        if gimp and gimp.poll() is None:
+            gimp.kill()
+        xvfb.kill()
