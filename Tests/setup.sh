@@ -2,7 +2,8 @@
 # Installs what the test suite needs and this machine lacks; does nothing when all is there.
 #   apt (sudo when not root): what install.sh builds with, GIMP and its headers, Xvfb and xdotool
 #   for the dialog test, the pixbuf theme engine GIMP's default theme asks for, binutils (nm), python3.
-#   Python: pytest, numpy, Pillow, pypng, scikit-image: through pip where python3 takes pip
+#   Python: pytest, numpy, Pillow, pypng, scikit-image, and pip and setuptools (the test of
+#   `pip install ./python`): through pip where python3 takes pip
 #   packages (a venv, pyenv, conda), else as Debian's python3-* packages (Debian's own python3
 #   refuses system-wide pip installs, PEP 668).
 set -euo pipefail
@@ -26,7 +27,8 @@ externally_managed=$(python3 -c 'import os, sys, sysconfig
 print(int(sys.prefix == sys.base_prefix and os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED"))))')
 debs="" pips=""
 for entry in pytest:python3-pytest:pytest numpy:python3-numpy:numpy PIL:python3-pil:pillow \
-             png:python3-png:pypng skimage:python3-skimage:scikit-image; do
+             png:python3-png:pypng skimage:python3-skimage:scikit-image \
+             pip:python3-pip:pip setuptools:python3-setuptools:setuptools; do
     IFS=: read -r module deb pip_name <<<"$entry"
     python3 -c "import $module" 2>/dev/null && continue
     debs="$debs $deb" pips="$pips $pip_name"

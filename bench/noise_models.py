@@ -22,10 +22,13 @@ import cv2
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import libdenoise as L  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+# The Python package of the repository, on the library this checkout built (unless told otherwise).
+os.environ.setdefault("DENOISE_LIB", str(ROOT / ".build" / "release" / "libdenoise.so"))
+sys.path.insert(0, str(ROOT / "python"))
+import denoise  # noqa: E402
 
-SHARED = L.ROOT.parent / "shared" / "data" / "eval"
+SHARED = ROOT.parent / "shared" / "data" / "eval"
 
 
 def psnr(a, b):
@@ -48,7 +51,7 @@ def algebraic_vst(noisy, peak):
     """GAT + Gaussian DCT at sigma 1 (scaled) + algebraic inverse, for comparison."""
     gain = 255.0 / peak
     f = 2 * np.sqrt(np.maximum(noisy / gain + 3 / 8, 0)) * 10
-    d = L.dct((f / 255).astype(np.float32), sigma=10).astype(np.float64) * 255 / 10
+    d = denoise.dct((f / 255).astype(np.float32), sigma=10).astype(np.float64) * 255 / 10
     return np.maximum((d / 2) ** 2 - 3 / 8, 0) * gain
 
 
@@ -64,10 +67,10 @@ def poisson(sets, peaks):
                 f32 = (noisy / 255).astype(np.float32)
                 sigma = min(255.0, float(np.sqrt(np.mean(clean) * 255 / peak)))
                 rows.append([
-                    psnr(to8(L.dct(f32, noise=L.POISSON, peak=peak) * 255.0), clean),
-                    psnr(to8(L.dct(f32, noise=L.POISSON) * 255.0), clean),
+                    psnr(to8(denoise.dct(f32, noise="poisson", poisson_peak=peak) * 255.0), clean),
+                    psnr(to8(denoise.dct(f32, noise="poisson") * 255.0), clean),
                     psnr(to8(algebraic_vst(noisy, peak)), clean),
-                    psnr(to8(L.dct(f32, sigma=sigma) * 255.0), clean),
+                    psnr(to8(denoise.dct(f32, sigma=sigma) * 255.0), clean),
                 ])
             m = np.mean(rows, axis=0)
             print(f"{s:>8} {peak:>5} " + " ".join(f"{v:>17.2f}" for v in m), flush=True)
@@ -86,7 +89,7 @@ def impulse(sets, densities):
                 noisy[hit & salt] = 255
                 noisy[hit & ~salt] = 0
                 k = 3 if d <= 0.1 else 5
-                rows.append([psnr(noisy, clean), psnr(L.dct(noisy, noise=L.IMPULSE), clean),
+                rows.append([psnr(noisy, clean), psnr(denoise.dct(noisy, noise="impulse"), clean),
                              psnr(cv2.medianBlur(noisy, k), clean)])
             m = np.mean(rows, axis=0)
             print(f"{s:>8} {d:>5.2f} " + " ".join(f"{v:>7.2f}" for v in m), flush=True)
