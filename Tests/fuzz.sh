@@ -36,7 +36,7 @@ clang=$(dirname "$(command -v swift)")/clang
 cflags=(-g -O1 -fuse-ld=lld -fsanitize=fuzzer,address -ICHeaders -ISources/CImageCodecs/include)
 "$clang" "${cflags[@]}" Tests/Fuzz/fuzz_weights.c -L"$lib" -ldenoise -Wl,-rpath,"$(pwd)/$lib" -o "$build/fuzz-weights"
 "$clang" "${cflags[@]}" Tests/Fuzz/fuzz_api.c -L"$lib" -ldenoise -Wl,-rpath,"$(pwd)/$lib" -o "$build/fuzz-api"
-"$clang" "${cflags[@]}" Tests/Fuzz/fuzz_codecs.c Sources/CImageCodecs/codecs.c -lpng -ljpeg -ltiff -o "$build/fuzz-codecs"
+"$clang" "${cflags[@]}" Tests/Fuzz/fuzz_codecs.c Sources/CImageCodecs/codecs.c Sources/CImageCodecs/exif_tiff.c -lpng -ljpeg -ltiff -o "$build/fuzz-codecs"
 
 # Leaks of the Swift runtime's caches are not findings (each target frees what it made); the library
 # may try an allocation too large to have (Memory.reserve), which must fail, not abort.

@@ -11,6 +11,8 @@
 #include <strings.h>
 #include <tiffio.h>
 
+#include "exif_tiff.h"
+
 static int fail(char *err, size_t errlen, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -314,6 +316,7 @@ static int read_tiff(const char *path, ic_image *out, char *err, size_t errlen) 
 
 static int write_tiff(const char *path, const ic_image *img, char *err, size_t errlen) {
     TIFFSetErrorHandler(tiff_error_fn);
+    TIFFSetWarningHandler(NULL); /* e.g. reading an EXIF block's IFD0 as a custom directory */
     TIFF *tif = TIFFOpen(path, "w");
     if (!tif) return fail(err, errlen, "TIFF: %s", tiff_message);
     TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, (uint32_t)img->width);
@@ -331,15 +334,17 @@ static int write_tiff(const char *path, const ic_image *img, char *err, size_t e
     if (m->icc.data) TIFFSetField(tif, TIFFTAG_ICCPROFILE, (uint32_t)m->icc.size, m->icc.data);
     if (m->xmp.data) TIFFSetField(tif, TIFFTAG_XMLPACKET, (uint32_t)m->xmp.size, m->xmp.data);
     if (m->iptc.data) TIFFSetField(tif, TIFFTAG_PHOTOSHOP, (uint32_t)m->iptc.size, m->iptc.data);
+    /* A block libtiff cannot parse is left out rather than failing the photo. */
+    ExifSource *exif = m->exif.data ? exif_open(m->exif.data, m->exif.size) : NULL;
+    if (exif) exif_copy_main_tags(exif, tif);
     size_t stride = (size_t)img->width * img->channels * (img->bits / 8);
-    for (int y = 0; y < img->height; y++) {
-        if (TIFFWriteScanline(tif, (uint8_t *)img->data + (size_t)y * stride, (uint32_t)y, 0) < 0) {
-            TIFFClose(tif);
-            return fail(err, errlen, "TIFF: %s", tiff_message);
-        }
-    }
+    int ok = 1;
+    for (int y = 0; y < img->height && ok; y++)
+        ok = TIFFWriteScanline(tif, (uint8_t *)img->data + (size_t)y * stride, (uint32_t)y, 0) >= 0;
+    if (ok && exif) ok = TIFFWriteDirectory(tif) && exif_write_directories(exif, tif) == 0;
+    exif_close(exif);
     TIFFClose(tif);
-    return 0;
+    return ok ? 0 : fail(err, errlen, "TIFF: %s", tiff_message);
 }
 
 /* ---- dispatch ---- */

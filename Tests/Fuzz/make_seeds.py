@@ -1,7 +1,8 @@
 """Writes the fuzz targets' seed corpora (small files, committed): Tests/Fuzz/corpus/{weights,codecs,api}.
 
 weights: the smallest MPRNet that loads (F32 and F16), plus headers that probe each check.
-codecs: 5x4 PNG (gray, gray+alpha, RGB, RGBA, palette, 16-bit), JPEG (gray, RGB, progressive), TIFF (8/16-bit).
+codecs: 5x4 PNG (gray, gray+alpha, RGB, RGBA, palette, 16-bit), JPEG (gray, RGB, progressive, with
+EXIF: IFD0, EXIF and GPS directories, rationals, a maker note), TIFF (8/16-bit).
 api: byte strings that pick each function of fuzz_api.c (its first field) with small images.
 """
 import io
@@ -38,6 +39,21 @@ def weights(out):
     (out / "nested.safetensors").write_bytes(safetensors_bytes({"__metadata__": {"a": [[[[1]]]]}}))
 
 
+def camera_exif():
+    """EXIF as a camera writes it: rationals, a version, a maker note, GPS."""
+    from PIL import TiffImagePlugin
+    r = TiffImagePlugin.IFDRational
+    e = Image.Exif()
+    e[0x010F], e[0x0110], e[0x0112], e[0x0132] = "Maker", "Model", 6, "2026:12:01 10:00:00"
+    e[0x011A], e[0x011B], e[0x0128] = r(300, 1), r(300, 1), 2
+    ex = e.get_ifd(0x8769)
+    ex[0x829A], ex[0x829D], ex[0x8827], ex[0x9000], ex[0x920A] = r(1, 125), r(28, 10), 3200, b"0232", r(35, 1)
+    ex[0x927C] = bytes(range(40))  # MakerNote
+    gps = e.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (r(22, 1), r(18, 1), r(3, 2))
+    return e.tobytes()
+
+
 def codecs(out):
     rng = np.random.default_rng(1)
     rgb = rng.integers(0, 256, (4, 5, 3), dtype=np.uint8)
@@ -47,6 +63,7 @@ def codecs(out):
     Image.fromarray(rgb).save(out / "rgb.jpg", quality=50)
     Image.fromarray(rgb).convert("L").save(out / "gray.jpg", quality=50)
     Image.fromarray(rgb).save(out / "progressive.jpg", quality=50, progressive=True)
+    Image.fromarray(rgb).save(out / "exif.jpg", quality=50, exif=camera_exif())
     Image.fromarray(rgb).save(out / "rgb.tif")
     Image.fromarray(rng.integers(0, 65536, (4, 5), dtype=np.uint16)).save(out / "gray16.tif")
 

@@ -15,6 +15,16 @@ def exif_block():
     return e.tobytes()
 
 
+def undefined_maker_note(exif):
+    """Pillow writes a bytes MakerNote as BYTE; cameras (and libtiff, which drops it otherwise) use
+    UNDEFINED, the same one-byte layout: the entry's type field is changed from 1 to 7."""
+    import struct
+    order = "<" if exif[6:8] == b"II" else ">"
+    entry = struct.pack(order + "HH", 0x927C, 1)
+    at = exif.index(entry)
+    return exif[:at] + struct.pack(order + "HH", 0x927C, 7) + exif[at + 4:]
+
+
 def srgb_profile():
     """A valid ICC profile (littleCMS's sRGB, through Pillow): libpng checks a profile before it
     writes one."""
@@ -68,3 +78,39 @@ def test_exif_icc_xmp_and_iptc_survive_every_format(cli, tmp_path):
     with Image.open(tmp_path / "tback.jpg") as b:
         app13 = [m[1] for m in b.applist if m[0] == "APP13"]
         assert b.info["icc_profile"] == small and app13 == [b"Photoshop 3.0\x00" + iptc]
+
+
+def test_exif_goes_into_tiff_as_tiff_keeps_it(cli, tmp_path):
+    """A camera JPEG's EXIF into a TIFF: the camera's tags in the image's directory, the EXIF and
+    GPS directories as directories of their own (rationals, a version, a maker note), orientation
+    kept as a tag."""
+    from PIL import TiffImagePlugin
+    r = TiffImagePlugin.IFDRational
+    e = Image.Exif()
+    e[0x010F], e[0x0110], e[0x0112], e[0x0132] = "Maker", "Denoise Test Camera", 6, "2026:12:01 10:00:00"
+    e[0x011A], e[0x011B], e[0x0128] = r(300, 1), r(300, 1), 2
+    ex = e.get_ifd(0x8769)
+    maker_note = bytes(range(200))
+    ex[0x829A], ex[0x829D], ex[0x8827], ex[0x9000], ex[0x927C] = r(1, 125), r(28, 10), 3200, b"0232", maker_note
+    gps = e.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (r(22, 1), r(18, 1), r(3, 2))
+    img = noisy(kodak()[:48, :64], 10, 14)
+    src, dst = tmp_path / "camera.jpg", tmp_path / "out.tif"
+    Image.fromarray(img).save(src, quality=95, exif=undefined_maker_note(e.tobytes()))
+    res = run([cli, "dct", str(src), str(dst), "--sigma", "10"])
+    assert res.returncode == 0 and not res.stderr.count("Warning"), res.stderr
+    with Image.open(dst) as t:
+        x = t.getexif()
+        assert (x[256], x[257]) == (64, 48)  # pixels not rotated (Pillow turns TIFFs by the tag when it opens them)
+        assert (x[0x010F], x[0x0110], x[0x0112], x[0x0132]) == ("Maker", "Denoise Test Camera", 6, "2026:12:01 10:00:00")
+        assert (float(x[0x011A]), float(x[0x011B]), x[0x0128]) == (300, 300, 2)
+        exif = x.get_ifd(0x8769)
+        assert abs(float(exif[0x829A]) - 1 / 125) < 1e-8 and abs(float(exif[0x829D]) - 2.8) < 1e-6
+        assert exif[0x8827] == 3200 and exif[0x9000] == b"0232" and bytes(exif[0x927C]) == maker_note
+        g = x.get_ifd(0x8825)
+        assert g[1] == "N" and [float(v) for v in g[2]] == [22, 18, 1.5]
+    # A block libtiff cannot parse is left out; the photo is still written.
+    bad = tmp_path / "bad.jpg"
+    Image.fromarray(img).save(bad, quality=95, exif=b"Exif\x00\x00II*\x00\xff\xff\xff\x7f")
+    res = run([cli, "dct", str(bad), str(tmp_path / "bad.tif"), "--sigma", "10"])
+    assert res.returncode == 0 and Image.open(tmp_path / "bad.tif").getexif()[256] == 64, res.stderr

@@ -29,8 +29,8 @@ typedef struct {
 int ic_read(const char *path, ic_image *out, char *err, size_t errlen);
 
 /* Writes by the path's extension: .png, .jpg/.jpeg (8-bit, no alpha; 4:4:4 chroma at quality >= 90),
- * .tif/.tiff, with the metadata blocks each format holds (TIFF: ICC, XMP, IPTC; not EXIF, which
- * TIFF keeps as a directory of its own rather than a block).
+ * .tif/.tiff, with the metadata blocks each format holds (TIFF: ICC, XMP, IPTC, and EXIF as TIFF
+ * keeps it: the camera's tags in the image's directory, EXIF and GPS directories of their own).
  * Returns 0, or -1 with a message. */
 int ic_write(const char *path, const ic_image *img, int jpeg_quality, char *err, size_t errlen);
 

@@ -1,0 +1,193 @@
+/* An EXIF block is itself a little TIFF file: a header, IFD0 with the photo's descriptive tags,
+ * and pointers to the EXIF and GPS directories. libtiff reads it from memory here and its tags are
+ * copied field by field into the TIFF being written, so no EXIF parser of our own is needed.
+ * Tags libtiff does not know (vendors' private ones outside the maker note) are left out. */
+#include "exif_tiff.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ExifSource {
+    const unsigned char *data;
+    toff_t size, pos;
+    TIFF *tif;
+    toff_t exif_dir, gps_dir; /* 0: absent */
+};
+
+static tmsize_t mem_read(thandle_t h, void *buf, tmsize_t n) {
+    ExifSource *m = h;
+    if (n < 0 || m->pos >= m->size) return 0;
+    if ((toff_t)n > m->size - m->pos) n = (tmsize_t)(m->size - m->pos);
+    memcpy(buf, m->data + m->pos, (size_t)n);
+    m->pos += (toff_t)n;
+    return n;
+}
+
+static tmsize_t mem_write(thandle_t h, void *buf, tmsize_t n) {
+    (void)h; (void)buf; (void)n;
+    return -1;
+}
+
+static toff_t mem_seek(thandle_t h, toff_t off, int whence) {
+    ExifSource *m = h;
+    toff_t base = whence == SEEK_CUR ? m->pos : whence == SEEK_END ? m->size : 0;
+    m->pos = base + off; /* unsigned wrap-around gives negative offsets their meaning */
+    return m->pos;
+}
+
+static int mem_close(thandle_t h) { (void)h; return 0; }
+static toff_t mem_size(thandle_t h) { return ((ExifSource *)h)->size; }
+static int mem_map(thandle_t h, void **base, toff_t *size) { (void)h; (void)base; (void)size; return 0; }
+static void mem_unmap(thandle_t h, void *base, toff_t size) { (void)h; (void)base; (void)size; }
+
+/* A tag's value as libtiff hands it out: `count` elements of `size` bytes at `p` (floats or
+ * doubles when `real`). */
+typedef struct {
+    uint32_t count;
+    const void *p;
+    int size, real;
+    union { uint8_t u8; uint16_t u16; uint32_t u32; uint64_t u64; float f; double d; } one;
+} Value;
+
+static int is_real(TIFFDataType t) {
+    return t == TIFF_RATIONAL || t == TIFF_SRATIONAL || t == TIFF_FLOAT || t == TIFF_DOUBLE;
+}
+
+static int get_value(TIFF *in, uint32_t tag, Value *v) {
+    const TIFFField *f = TIFFFieldWithTag(in, tag);
+    if (!f) return 0;
+    void *p = NULL;
+    v->size = TIFFFieldSetGetSize(f);
+    v->real = is_real(TIFFFieldDataType(f));
+    if (TIFFFieldPassCount(f)) {
+        if (TIFFFieldReadCount(f) == TIFF_VARIABLE2) {
+            if (!TIFFGetField(in, tag, &v->count, &p)) return 0;
+        } else {
+            uint16_t n = 0;
+            if (!TIFFGetField(in, tag, &n, &p)) return 0;
+            v->count = n;
+        }
+    } else if (TIFFFieldDataType(f) == TIFF_ASCII || TIFFFieldReadCount(f) != 1) {
+        if (!TIFFGetField(in, tag, &p) || !p) return 0;
+        v->count = TIFFFieldDataType(f) == TIFF_ASCII ? (uint32_t)strlen(p) + 1 : (uint32_t)TIFFFieldReadCount(f);
+    } else {
+        if (!TIFFGetField(in, tag, &v->one)) return 0;
+        p = &v->one;
+        v->count = 1;
+    }
+    v->p = p;
+    return p != NULL && v->count > 0;
+}
+
+/* Element 0 of `v` as a double (a count, an offset, a rational). */
+static double first(const Value *v) {
+    switch (v->size) {
+    case 1: return *(const uint8_t *)v->p;
+    case 2: return *(const uint16_t *)v->p;
+    case 4: return v->real ? *(const float *)v->p : *(const uint32_t *)v->p;
+    case 8: return v->real ? *(const double *)v->p : (double)*(const uint64_t *)v->p;
+    default: return 0;
+    }
+}
+
+/* Sets `tag` on `out` from `v` as `out`'s own definition of the tag wants it. */
+static void set_value(TIFF *out, uint32_t tag, const Value *v) {
+    const TIFFField *f = TIFFFieldWithTag(out, tag);
+    if (!f || TIFFFieldIsAnonymous(f)) return;
+    int size = TIFFFieldSetGetSize(f), real = is_real(TIFFFieldDataType(f));
+    if (TIFFFieldDataType(f) == TIFF_ASCII) {
+        if (v->size == 1 && memchr(v->p, 0, v->count)) TIFFSetField(out, tag, (const char *)v->p);
+    } else if (TIFFFieldPassCount(f)) {
+        if (size != v->size || real != v->real) return;
+        if (TIFFFieldReadCount(f) == TIFF_VARIABLE2) TIFFSetField(out, tag, v->count, v->p);
+        else if (v->count <= 65535) TIFFSetField(out, tag, (int)v->count, v->p);
+    } else if (TIFFFieldReadCount(f) != 1) {
+        if (size == v->size && real == v->real && v->count >= (uint32_t)TIFFFieldReadCount(f)) TIFFSetField(out, tag, v->p);
+    } else if (size == v->size && !real && !v->real && size >= 4) {
+        if (size == 4) TIFFSetField(out, tag, *(const uint32_t *)v->p); /* bits as they are (signed too) */
+        else TIFFSetField(out, tag, *(const uint64_t *)v->p);
+    } else if (real) {
+        TIFFSetField(out, tag, first(v));
+    } else if (size == 8) {
+        TIFFSetField(out, tag, (uint64_t)first(v));
+    } else if (size == 4) {
+        TIFFSetField(out, tag, (uint32_t)first(v));
+    } else {
+        TIFFSetField(out, tag, (int)first(v));
+    }
+}
+
+static void copy_tag(TIFF *in, TIFF *out, uint32_t tag) {
+    Value v;
+    if (get_value(in, tag, &v)) set_value(out, tag, &v);
+}
+
+ExifSource *exif_open(const unsigned char *data, size_t size) {
+    /* The header: byte order, 42, the offset of IFD0 (libtiff validates the rest). */
+    if (size < 8 || !(memcmp(data, "II*\0", 4) == 0 || memcmp(data, "MM\0*", 4) == 0)) return NULL;
+    uint32_t ifd0 = data[0] == 'I' ? (uint32_t)data[4] | data[5] << 8 | data[6] << 16 | (uint32_t)data[7] << 24
+                                   : (uint32_t)data[4] << 24 | data[5] << 16 | data[6] << 8 | data[7];
+    ExifSource *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->data = data;
+    m->size = size;
+    /* "h": the header only. IFD0 of an EXIF block lacks the image tags libtiff's image reader
+     * requires, so it is read as a custom directory: its tags come out by number. */
+    m->tif = TIFFClientOpen("EXIF", "rmh", m, mem_read, mem_write, mem_seek, mem_close, mem_size, mem_map, mem_unmap);
+    /* TIFFCreateDirectory sets up the tag methods that reading the first directory would have. */
+    if (!m->tif || TIFFCreateDirectory(m->tif) || !TIFFReadEXIFDirectory(m->tif, ifd0)) {
+        exif_close(m);
+        return NULL;
+    }
+    Value v;
+    if (get_value(m->tif, TIFFTAG_EXIFIFD, &v)) m->exif_dir = (toff_t)first(&v);
+    if (get_value(m->tif, TIFFTAG_GPSIFD, &v)) m->gps_dir = (toff_t)first(&v);
+    return m;
+}
+
+void exif_close(ExifSource *m) {
+    if (!m) return;
+    if (m->tif) TIFFClose(m->tif);
+    free(m);
+}
+
+void exif_copy_main_tags(ExifSource *m, TIFF *out) {
+    static const uint32_t tags[] = {
+        TIFFTAG_IMAGEDESCRIPTION, TIFFTAG_MAKE, TIFFTAG_MODEL, TIFFTAG_ORIENTATION, TIFFTAG_SOFTWARE,
+        TIFFTAG_DATETIME, TIFFTAG_ARTIST, TIFFTAG_COPYRIGHT,
+    };
+    for (size_t i = 0; i < sizeof tags / sizeof *tags; i++) copy_tag(m->tif, out, tags[i]);
+    /* libtiff writes the two resolutions together (one field bit): both, or neither. */
+    Value x, y;
+    if (get_value(m->tif, TIFFTAG_XRESOLUTION, &x) && get_value(m->tif, TIFFTAG_YRESOLUTION, &y)) {
+        set_value(out, TIFFTAG_XRESOLUTION, &x);
+        set_value(out, TIFFTAG_YRESOLUTION, &y);
+        copy_tag(m->tif, out, TIFFTAG_RESOLUTIONUNIT);
+    }
+    if (m->exif_dir) TIFFSetField(out, TIFFTAG_EXIFIFD, (uint64_t)0);
+    if (m->gps_dir) TIFFSetField(out, TIFFTAG_GPSIFD, (uint64_t)0);
+}
+
+/* The directory at `offset` of the block (read by `read`) as a new custom directory of `out`
+ * (made by `create`); its offset in *written. */
+static int copy_directory(ExifSource *m, TIFF *out, toff_t offset, int (*read)(TIFF *, toff_t),
+                          int (*create)(TIFF *), uint64_t *written) {
+    if (!read(m->tif, offset) || create(out)) return -1;
+    int n = TIFFGetTagListCount(m->tif);
+    for (int i = 0; i < n; i++) copy_tag(m->tif, out, TIFFGetTagListEntry(m->tif, i));
+    return TIFFWriteCustomDirectory(out, written) ? 0 : -1;
+}
+
+int exif_write_directories(ExifSource *m, TIFF *out) {
+    uint64_t exif = 0, gps = 0;
+    if (m->exif_dir && copy_directory(m, out, m->exif_dir, TIFFReadEXIFDirectory, TIFFCreateEXIFDirectory, &exif))
+        return -1;
+    if (m->gps_dir && copy_directory(m, out, m->gps_dir, TIFFReadGPSDirectory, TIFFCreateGPSDirectory, &gps))
+        return -1;
+    if (!m->exif_dir && !m->gps_dir) return 0;
+    if (!TIFFSetDirectory(out, 0)) return -1;
+    if (exif) TIFFSetField(out, TIFFTAG_EXIFIFD, exif);
+    if (gps) TIFFSetField(out, TIFFTAG_GPSIFD, gps);
+    return TIFFRewriteDirectory(out) ? 0 : -1;
+}
