@@ -310,6 +310,8 @@ static int read_tiff(const char *path, ic_image *out, char *err, size_t errlen) 
             return fail(err, errlen, "TIFF: %s", tiff_message);
         }
     }
+    /* Last: it leaves the file on its EXIF directory. A directory libtiff cannot read is left out. */
+    exif_from_tiff(tif, &out->meta.exif.data, &out->meta.exif.size);
     TIFFClose(tif);
     return 0;
 }

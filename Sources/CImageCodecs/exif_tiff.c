@@ -191,3 +191,115 @@ int exif_write_directories(ExifSource *m, TIFF *out) {
     if (gps) TIFFSetField(out, TIFFTAG_GPSIFD, gps);
     return TIFFRewriteDirectory(out) ? 0 : -1;
 }
+
+/* ---- a TIFF's EXIF as an EXIF block ---- */
+
+/* The block being written: a growable buffer that libtiff writes and reads back. */
+typedef struct {
+    unsigned char *data;
+    toff_t size, capacity, pos;
+} Buffer;
+
+static tmsize_t buf_read(thandle_t h, void *p, tmsize_t n) {
+    Buffer *b = h;
+    if (n < 0 || b->pos >= b->size) return 0;
+    if ((toff_t)n > b->size - b->pos) n = (tmsize_t)(b->size - b->pos);
+    memcpy(p, b->data + b->pos, (size_t)n);
+    b->pos += (toff_t)n;
+    return n;
+}
+
+static tmsize_t buf_write(thandle_t h, void *p, tmsize_t n) {
+    Buffer *b = h;
+    if (n < 0 || b->pos > ((toff_t)1 << 30)) return -1;
+    toff_t end = b->pos + (toff_t)n;
+    if (end > b->capacity) {
+        toff_t cap = b->capacity ? b->capacity : 4096;
+        while (cap < end) cap *= 2;
+        unsigned char *grown = realloc(b->data, (size_t)cap);
+        if (!grown) return -1;
+        memset(grown + b->capacity, 0, (size_t)(cap - b->capacity));
+        b->data = grown;
+        b->capacity = cap;
+    }
+    memcpy(b->data + b->pos, p, (size_t)n);
+    b->pos = end;
+    if (end > b->size) b->size = end;
+    return n;
+}
+
+static toff_t buf_seek(thandle_t h, toff_t off, int whence) {
+    Buffer *b = h;
+    toff_t base = whence == SEEK_CUR ? b->pos : whence == SEEK_END ? b->size : 0;
+    b->pos = base + off;
+    return b->pos;
+}
+
+static toff_t buf_size(thandle_t h) { return ((Buffer *)h)->size; }
+
+/* IFD0's tags of an EXIF block that libtiff's EXIF directory does not define. */
+static const TIFFFieldInfo main_fields[] = {
+    { TIFFTAG_IMAGEDESCRIPTION, -1, -1, TIFF_ASCII, FIELD_CUSTOM, 1, 0, "ImageDescription" },
+    { TIFFTAG_MAKE, -1, -1, TIFF_ASCII, FIELD_CUSTOM, 1, 0, "Make" },
+    { TIFFTAG_MODEL, -1, -1, TIFF_ASCII, FIELD_CUSTOM, 1, 0, "Model" },
+    { TIFFTAG_ORIENTATION, 1, 1, TIFF_SHORT, FIELD_CUSTOM, 1, 0, "Orientation" },
+    { TIFFTAG_XRESOLUTION, 1, 1, TIFF_RATIONAL, FIELD_CUSTOM, 1, 0, "XResolution" },
+    { TIFFTAG_YRESOLUTION, 1, 1, TIFF_RATIONAL, FIELD_CUSTOM, 1, 0, "YResolution" },
+    { TIFFTAG_RESOLUTIONUNIT, 1, 1, TIFF_SHORT, FIELD_CUSTOM, 1, 0, "ResolutionUnit" },
+    { TIFFTAG_SOFTWARE, -1, -1, TIFF_ASCII, FIELD_CUSTOM, 1, 0, "Software" },
+    { TIFFTAG_DATETIME, -1, -1, TIFF_ASCII, FIELD_CUSTOM, 1, 0, "DateTime" },
+    { TIFFTAG_ARTIST, -1, -1, TIFF_ASCII, FIELD_CUSTOM, 1, 0, "Artist" },
+    { TIFFTAG_COPYRIGHT, -1, -1, TIFF_ASCII, FIELD_CUSTOM, 1, 0, "Copyright" },
+    { TIFFTAG_EXIFIFD, 1, 1, TIFF_LONG, FIELD_CUSTOM, 1, 0, "ExifIFD" },
+    { TIFFTAG_GPSIFD, 1, 1, TIFF_LONG, FIELD_CUSTOM, 1, 0, "GPSIFD" },
+};
+enum { MAIN_FIELDS = sizeof main_fields / sizeof *main_fields, MAIN_VALUES = MAIN_FIELDS - 2 };
+
+int exif_from_tiff(TIFF *in, unsigned char **data, size_t *size) {
+    *data = NULL;
+    *size = 0;
+    uint64_t exif_dir = 0, gps_dir = 0;
+    TIFFGetField(in, TIFFTAG_EXIFIFD, &exif_dir);
+    TIFFGetField(in, TIFFTAG_GPSIFD, &gps_dir);
+    if (!exif_dir && !gps_dir) return 0; /* descriptive tags alone stay the TIFF's own */
+    /* IFD0's values first: reading the sub-directories replaces `in`'s current directory. */
+    Value main[MAIN_VALUES];
+    int have[MAIN_VALUES];
+    char *strings[MAIN_VALUES] = { 0 };
+    for (int i = 0; i < MAIN_VALUES; i++) {
+        have[i] = get_value(in, main_fields[i].field_tag, &main[i]);
+        if (have[i] && main[i].p != &main[i].one) { /* copy what points into `in`'s directory */
+            strings[i] = malloc((size_t)main[i].count * (size_t)main[i].size);
+            if (!strings[i]) { have[i] = 0; continue; }
+            memcpy(strings[i], main[i].p, (size_t)main[i].count * (size_t)main[i].size);
+            main[i].p = strings[i];
+        } else if (have[i]) {
+            main[i].p = &main[i].one;
+        }
+    }
+    Buffer b = { 0 };
+    int ok = 0;
+    TIFF *out = TIFFClientOpen("EXIF", "wm", &b, buf_read, buf_write, buf_seek, mem_close, buf_size, mem_map, mem_unmap);
+    ExifSource src = { .tif = in };
+    uint64_t exif = 0, gps = 0, ifd0 = 0;
+    if (out) {
+        ok = (!exif_dir || copy_directory(&src, out, exif_dir, TIFFReadEXIFDirectory, TIFFCreateEXIFDirectory, &exif) == 0) &&
+             (!gps_dir || copy_directory(&src, out, gps_dir, TIFFReadGPSDirectory, TIFFCreateGPSDirectory, &gps) == 0);
+        /* IFD0 as a custom directory too (it has no image), its fields declared here. */
+        ok = ok && TIFFCreateEXIFDirectory(out) == 0 && TIFFMergeFieldInfo(out, main_fields, MAIN_FIELDS) == 0;
+        for (int i = 0; ok && i < MAIN_VALUES; i++)
+            if (have[i]) set_value(out, main_fields[i].field_tag, &main[i]);
+        if (ok && exif) TIFFSetField(out, TIFFTAG_EXIFIFD, (uint32_t)exif);
+        if (ok && gps) TIFFSetField(out, TIFFTAG_GPSIFD, (uint32_t)gps);
+        ok = ok && TIFFWriteCustomDirectory(out, &ifd0) && ifd0 <= UINT32_MAX;
+        TIFFCleanup(out); /* no image directory of its own to write on close */
+    }
+    for (int i = 0; i < MAIN_VALUES; i++) free(strings[i]);
+    if (!ok || b.size < 8) { free(b.data); return -1; }
+    /* The header libtiff wrote points at no directory: IFD0 is the one just written. */
+    int little = b.data[0] == 'I';
+    for (int k = 0; k < 4; k++) b.data[4 + k] = (unsigned char)(ifd0 >> (little ? 8 * k : 8 * (3 - k)));
+    *data = b.data;
+    *size = (size_t)b.size;
+    return 0;
+}

@@ -1,4 +1,4 @@
-/* EXIF into TIFF files, through libtiff (internal to CImageCodecs). */
+/* EXIF between TIFF files and EXIF blocks, through libtiff (internal to CImageCodecs). */
 #pragma once
 #include <stddef.h>
 #include <tiffio.h>
@@ -18,3 +18,9 @@ void exif_copy_main_tags(ExifSource *exif, TIFF *out);
  * custom directories of `out`, and their offsets into its first directory. Returns 0, or -1 when
  * libtiff failed (its message went to the error handler). */
 int exif_write_directories(ExifSource *exif, TIFF *out);
+
+/* Reading a TIFF: its EXIF as an EXIF block (IFD0 with the photo's descriptive tags of `in`'s
+ * current directory, and the EXIF and GPS directories it points to), for the formats that store
+ * EXIF as a block. 0 with *data NULL when there is none; -1 when libtiff failed. *data is malloc'ed.
+ * Leaves `in` on a custom directory: call after the image is read. */
+int exif_from_tiff(TIFF *in, unsigned char **data, size_t *size);

@@ -2,7 +2,8 @@
 
 weights: the smallest MPRNet that loads (F32 and F16), plus headers that probe each check.
 codecs: 5x4 PNG (gray, gray+alpha, RGB, RGBA, palette, 16-bit), JPEG (gray, RGB, progressive, with
-EXIF: IFD0, EXIF and GPS directories, rationals, a maker note), TIFF (8/16-bit).
+EXIF: IFD0, EXIF and GPS directories, rationals, a maker note), TIFF (8/16-bit; with that EXIF, as the
+CLI writes it, when its build is there).
 api: byte strings that pick each function of fuzz_api.c (its first field) with small images.
 """
 import io
@@ -66,6 +67,11 @@ def codecs(out):
     Image.fromarray(rgb).save(out / "exif.jpg", quality=50, exif=camera_exif())
     Image.fromarray(rgb).save(out / "rgb.tif")
     Image.fromarray(rng.integers(0, 65536, (4, 5), dtype=np.uint16)).save(out / "gray16.tif")
+    cli = Path(__file__).resolve().parents[2] / ".build" / "release" / "denoise-cli"
+    if cli.exists():  # a TIFF with EXIF, IFD0 and GPS directories, written by our TIFF writer
+        import subprocess
+        subprocess.run([str(cli), "dct", str(out / "exif.jpg"), str(out / "exif.tif"), "--sigma", "1", "--overwrite",
+                        "--quiet"], check=True)
 
 
 def api(out):

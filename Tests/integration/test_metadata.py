@@ -83,7 +83,7 @@ def test_exif_icc_xmp_and_iptc_survive_every_format(cli, tmp_path):
 def test_exif_goes_into_tiff_as_tiff_keeps_it(cli, tmp_path):
     """A camera JPEG's EXIF into a TIFF: the camera's tags in the image's directory, the EXIF and
     GPS directories as directories of their own (rationals, a version, a maker note), orientation
-    kept as a tag."""
+    kept as a tag; and from that TIFF into JPEG, PNG and TIFF again."""
     from PIL import TiffImagePlugin
     r = TiffImagePlugin.IFDRational
     e = Image.Exif()
@@ -109,6 +109,17 @@ def test_exif_goes_into_tiff_as_tiff_keeps_it(cli, tmp_path):
         assert exif[0x8827] == 3200 and exif[0x9000] == b"0232" and bytes(exif[0x927C]) == maker_note
         g = x.get_ifd(0x8825)
         assert g[1] == "N" and [float(v) for v in g[2]] == [22, 18, 1.5]
+    # And back: a TIFF's EXIF directories become the EXIF block of JPEG and PNG, and stay in TIFF.
+    for ext in ("jpg", "png", "tif"):
+        back = tmp_path / f"back.{ext}"
+        res = run([cli, "dct", str(dst), str(back), "--sigma", "10"])
+        assert res.returncode == 0, res.stderr
+        with Image.open(back) as b:
+            x = b.getexif()
+            assert (x[0x010F], x[0x0110], x[0x0112]) == ("Maker", "Denoise Test Camera", 6), ext
+            exif = x.get_ifd(0x8769)
+            assert exif[0x8827] == 3200 and bytes(exif[0x927C]) == maker_note, ext
+            assert x.get_ifd(0x8825)[1] == "N", ext
     # A block libtiff cannot parse is left out; the photo is still written.
     bad = tmp_path / "bad.jpg"
     Image.fromarray(img).save(bad, quality=95, exif=b"Exif\x00\x00II*\x00\xff\xff\xff\x7f")

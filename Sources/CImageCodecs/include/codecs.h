@@ -12,7 +12,7 @@ typedef struct {
  * orientation included: pixels are never rotated). */
 typedef struct {
     ic_blob icc;   /* ICC colour profile (JPEG APP2, reassembled; PNG iCCP; TIFF tag 34675) */
-    ic_blob exif;  /* EXIF, TIFF-structured (JPEG APP1 after "Exif\0\0"; PNG eXIf) */
+    ic_blob exif;  /* EXIF, TIFF-structured (JPEG APP1 after "Exif\0\0"; PNG eXIf; from TIFF's EXIF and GPS directories) */
     ic_blob xmp;   /* XMP packet (JPEG APP1 "http://ns.adobe.com/xap/1.0/"; PNG iTXt XML:com.adobe.xmp; TIFF 700) */
     ic_blob iptc;  /* Photoshop resources holding IPTC (JPEG APP13 after "Photoshop 3.0\0"; TIFF 34377) */
 } ic_metadata;
