@@ -120,7 +120,7 @@ def test_batch_of_files_with_an_output_folder(cli, tmp_path):
     r = run([cli, "dct", *map(str, inputs), "--output-dir", str(tmp_path / "missing"), "--sigma", "12"])
     assert r.returncode != 0 and "is not a folder" in r.stderr
     r = run([cli, "dct", str(inputs[0]), "--output-dir", "/proc", "--sigma", "12"])  # nobody may create files there
-    assert r.returncode != 0 and "cannot create" in r.stderr and "0 of 1 files denoised" in r.stderr
+    assert r.returncode != 0 and "cannot create a file beside /proc/shot0.png" in r.stderr
     r = run([cli, "dct", *map(str, inputs), "--output-dir", str(out), "--format", "tif", "--sigma", "12"])
     assert r.returncode == 0 and sorted(p.name for p in out.glob("*.tif")) == ["shot0.tif", "shot1.tif", "shot2.tif"]
 
