@@ -7,61 +7,120 @@ import ConvArguments
 /// symbolic links, as ConvKernelsAVX2 (`-target-cpu haswell`, `CONV_FMA`) and ConvKernelsAVX512
 /// (`skylake-avx512`, `CONV_FMA`, `CONV_WIDE`); NeuralCore picks one at run time. MPRNet's layers
 /// are thin (3 to 176 channels), where a GEMM spends its time packing; here each input vector is
-/// loaded once and feeds eight output channels: eight accumulators (16 zmm registers in the AVX-512
-/// build, 8 ymm in the AVX2 one), enough to keep two FMA units busy.
+/// loaded once and feeds several output channels: eight channels of one vector (16 zmm registers)
+/// in the AVX-512 build, six channels of two vectors (12 of AVX2's 16 ymm) in the AVX2 one, enough
+/// accumulators to keep two FMA units busy.
 ///
 /// Only the output rows `rows` are written.
 public func conv3x3Rows(_ a: Conv3x3Arguments, rows: Range<Int>) {
+    #if CONV_FMA && !CONV_WIDE
+    // AVX2's 16 ymm registers: 6 output channels × 2 vectors (16 pixels) in 12 accumulators, so
+    // each tap's 2 input loads and 6 weight broadcasts feed 12 FMAs (9 loads for 8 FMAs in
+    // `eightAndOne`); a last block of fewer channels runs as six and keeps what it needs.
+    let wide = a.width / (2 * convLanes) * (2 * convLanes)
+    for y in rows {
+        for oc in Swift.stride(from: 0, to: a.cout, by: 6) {
+            for x0 in Swift.stride(from: 0, to: wide, by: 2 * convLanes) { sixByTwo(a, y, oc, x0, valid: min(6, a.cout - oc)) }
+        }
+        eightAndOne(a, y, channels: 0..<a.cout, columns: wide..<a.width)
+    }
+    #else
+    for y in rows { eightAndOne(a, y, channels: 0..<a.cout, columns: 0..<a.width) }
+    #endif
+}
+
+#if CONV_FMA && !CONV_WIDE
+/// Output channels oc..<oc+valid (valid ≤ 6; the missing ones computed as the last and dropped),
+/// pixels x0..<x0+16 of row y (all inside the row).
+@inline(__always) func sixByTwo(_ a: Conv3x3Arguments, _ y: Int, _ oc: Int, _ x0: Int, valid: Int) {
+    let cin = a.cin, P = a.paddedWidth, L = convLanes
+    let channel = { (j: Int) in a.weights + (oc + min(j, valid - 1)) * cin * 9 }
+    let (w0, w1, w2, w3, w4, w5) = (channel(0), channel(1), channel(2), channel(3), channel(4), channel(5))
+    var p0 = Vector(), p1 = Vector(), p2 = Vector(), p3 = Vector(), p4 = Vector(), p5 = Vector()
+    var q0 = Vector(), q1 = Vector(), q2 = Vector(), q3 = Vector(), q4 = Vector(), q5 = Vector()
+    for ic in 0..<cin {
+        let src = a.input + ic * a.planeStride + y * P + x0, k = ic * 9
+        for ky in 0..<3 {
+            for kx in 0..<3 {
+                let at = src + ky * P + kx, t = k + ky * 3 + kx
+                let u = load(at), v = load(at + L)
+                var b = w0[t]
+                fma(&p0, b, u); fma(&q0, b, v)
+                b = w1[t]
+                fma(&p1, b, u); fma(&q1, b, v)
+                b = w2[t]
+                fma(&p2, b, u); fma(&q2, b, v)
+                b = w3[t]
+                fma(&p3, b, u); fma(&q3, b, v)
+                b = w4[t]
+                fma(&p4, b, u); fma(&q4, b, v)
+                b = w5[t]
+                fma(&p5, b, u); fma(&q5, b, v)
+            }
+        }
+    }
+    let plane = a.height * a.width, at = (oc * a.height + y) * a.width + x0
+    @inline(__always) func put(_ p: Vector, _ q: Vector, _ j: Int) {
+        guard j < valid else { return }
+        let o = at + j * plane
+        store(p, slope: a.preluSlope, residual: a.residual.map { $0 + o }, a.output + o, L)
+        store(q, slope: a.preluSlope, residual: a.residual.map { $0 + o + L }, a.output + o + L, L)
+    }
+    put(p0, q0, 0); put(p1, q1, 1); put(p2, q2, 2); put(p3, q3, 3); put(p4, q4, 4); put(p5, q5, 5)
+}
+#endif
+
+/// Output channels `channels` × pixels `columns` of row y: eight channels at a time sharing every
+/// input load, the rest one at a time.
+@inline(__always) func eightAndOne(_ a: Conv3x3Arguments, _ y: Int, channels: Range<Int>, columns: Range<Int>) {
     let (input, cin, width, height, paddedWidth, planeStride) = (a.input, a.cin, a.width, a.height, a.paddedWidth, a.planeStride)
-    let (weights, cout, output, residual, preluSlope) = (a.weights, a.cout, a.output, a.residual, a.preluSlope)
+    let (weights, cout, output, residual, preluSlope) = (a.weights, channels.upperBound, a.output, a.residual, a.preluSlope)
     let lanes = convLanes, block = 8
     let plane = height * width, step = cin * 9
-    for y in rows {
-        var oc = 0
-        // Eight output channels at a time share every input load; the rest one at a time.
-        while oc + block <= cout {
-            for x0 in Swift.stride(from: 0, to: width, by: lanes) {
-                var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector()
-                var a4 = Vector(), a5 = Vector(), a6 = Vector(), a7 = Vector()
-                for ic in 0..<cin {
-                    let src = input + ic * planeStride + y * paddedWidth + x0
-                    let w = weights + (oc * cin + ic) * 9
-                    for ky in 0..<3 {
-                        for kx in 0..<3 {
-                            let v = load(src + ky * paddedWidth + kx), t = ky * 3 + kx
-                            fma(&a0, w[t], v)
-                            fma(&a1, w[step + t], v)
-                            fma(&a2, w[2 * step + t], v)
-                            fma(&a3, w[3 * step + t], v)
-                            fma(&a4, w[4 * step + t], v)
-                            fma(&a5, w[5 * step + t], v)
-                            fma(&a6, w[6 * step + t], v)
-                            fma(&a7, w[7 * step + t], v)
-                        }
+    guard !columns.isEmpty else { return }
+    var oc = channels.lowerBound
+    while oc + block <= cout {
+        for x0 in Swift.stride(from: columns.lowerBound, to: columns.upperBound, by: lanes) {
+            var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector()
+            var a4 = Vector(), a5 = Vector(), a6 = Vector(), a7 = Vector()
+            for ic in 0..<cin {
+                let src = input + ic * planeStride + y * paddedWidth + x0
+                let w = weights + (oc * cin + ic) * 9
+                for ky in 0..<3 {
+                    for kx in 0..<3 {
+                        let v = load(src + ky * paddedWidth + kx), t = ky * 3 + kx
+                        fma(&a0, w[t], v)
+                        fma(&a1, w[step + t], v)
+                        fma(&a2, w[2 * step + t], v)
+                        fma(&a3, w[3 * step + t], v)
+                        fma(&a4, w[4 * step + t], v)
+                        fma(&a5, w[5 * step + t], v)
+                        fma(&a6, w[6 * step + t], v)
+                        fma(&a7, w[7 * step + t], v)
                     }
                 }
-                let count = min(lanes, width - x0), at = (oc * height + y) * width + x0
-                @inline(__always) func put(_ a: Vector, _ j: Int) {
-                    store(a, slope: preluSlope, residual: residual.map { $0 + at + j * plane }, output + at + j * plane, count)
-                }
-                put(a0, 0); put(a1, 1); put(a2, 2); put(a3, 3); put(a4, 4); put(a5, 5); put(a6, 6); put(a7, 7)
             }
-            oc += block
-        }
-        while oc < cout {
-            for x0 in Swift.stride(from: 0, to: width, by: lanes) {
-                var a0 = Vector()
-                for ic in 0..<cin {
-                    let src = input + ic * planeStride + y * paddedWidth + x0
-                    let w = weights + (oc * cin + ic) * 9
-                    for ky in 0..<3 {
-                        for kx in 0..<3 { fma(&a0, w[ky * 3 + kx], load(src + ky * paddedWidth + kx)) }
-                    }
-                }
-                let at = (oc * height + y) * width + x0
-                store(a0, slope: preluSlope, residual: residual.map { $0 + at }, output + at, min(lanes, width - x0))
+            let count = min(lanes, columns.upperBound - x0), at = (oc * height + y) * width + x0
+            @inline(__always) func put(_ a: Vector, _ j: Int) {
+                store(a, slope: preluSlope, residual: residual.map { $0 + at + j * plane }, output + at + j * plane, count)
             }
-            oc += 1
+            put(a0, 0); put(a1, 1); put(a2, 2); put(a3, 3); put(a4, 4); put(a5, 5); put(a6, 6); put(a7, 7)
         }
+        oc += block
+    }
+    while oc < cout {
+        for x0 in Swift.stride(from: columns.lowerBound, to: columns.upperBound, by: lanes) {
+            var a0 = Vector()
+            for ic in 0..<cin {
+                let src = input + ic * planeStride + y * paddedWidth + x0
+                let w = weights + (oc * cin + ic) * 9
+                for ky in 0..<3 {
+                    for kx in 0..<3 { fma(&a0, w[ky * 3 + kx], load(src + ky * paddedWidth + kx)) }
+                }
+            }
+            let at = (oc * height + y) * width + x0
+            store(a0, slope: preluSlope, residual: residual.map { $0 + at }, output + at, min(lanes, columns.upperBound - x0))
+        }
+        oc += 1
     }
 }

@@ -1,5 +1,5 @@
 // The vector type and the load/FMA/store steps shared by the convolution kernels. A kernel keeps
-// eight accumulators of `Vector`: 16 of AVX-512's 32 zmm registers, 8 of AVX2's 16 ymm.
+// eight to twelve accumulators of `Vector`: 16 of AVX-512's 32 zmm registers, 12 of AVX2's 16 ymm.
 
 #if CONV_WIDE
 /// 32 floats in two zmm registers (Swift's SIMD32 does not lower to them).
