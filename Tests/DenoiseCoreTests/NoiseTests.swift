@@ -220,3 +220,28 @@ func readText(_ path: String) throws -> String {
     }
     return String(decoding: bytes, as: UTF8.self)
 }
+
+@Suite struct ClippedNormalTests {
+    /// The variance solver inverts the closed-form clipped mean: for an underlying level mu, the
+    /// clipped moments' mean handed back gives their variance, near black, mid-grey and white, for
+    /// small and large noise. And the clipped moments match a numerical integration.
+    @Test func varianceInvertsTheClippedMean() {
+        for s in [0.5, 3.0, 12.0, 40.0, 90.0] {
+            for mu in [-30.0, -2.0, 0.0, 1.5, 10.0, 128.0, 240.0, 254.0, 260.0] {
+                let (mean, variance) = ClippedNormal.moments(mu: mu, s: s)
+                guard mean > 0.01 && mean < 254.99 else { continue }  // all clipped: the mean says nothing
+                let solved = ClippedNormal.variance(observedMean: mean, s: s)
+                #expect(abs(solved - variance) <= 1e-7 * max(1, variance), "s \(s), mu \(mu): \(solved) vs \(variance)")
+                // Riemann sum of clip(x)² and clip(x) over N(mu, s²), 20001 points over ±10 s.
+                var m1 = 0.0, m2 = 0.0, total = 0.0
+                for i in -10000...10000 {
+                    let x = mu + Double(i) * s / 1000, w = exp(-Double(i * i) / 2e6)
+                    let c = min(255, max(0, x))
+                    m1 += w * c; m2 += w * c * c; total += w
+                }
+                let numeric = m2 / total - (m1 / total) * (m1 / total)
+                #expect(abs(numeric - variance) <= 1e-3 * max(1, variance), "s \(s), mu \(mu): integral \(numeric)")
+            }
+        }
+    }
+}
