@@ -8,36 +8,62 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Bytes libtiff reads (and, for a block being written, writes): a growable buffer. */
+typedef struct {
+    unsigned char *data;
+    toff_t size, capacity, pos;
+} Buffer;
+
 struct ExifSource {
-    const unsigned char *data;
-    toff_t size, pos;
+    Buffer bytes; /* the block, read only */
     TIFF *tif;
     toff_t exif_dir, gps_dir; /* 0: absent */
 };
 
-static tmsize_t mem_read(thandle_t h, void *buf, tmsize_t n) {
-    ExifSource *m = h;
-    if (n < 0 || m->pos >= m->size) return 0;
-    if ((toff_t)n > m->size - m->pos) n = (tmsize_t)(m->size - m->pos);
-    memcpy(buf, m->data + m->pos, (size_t)n);
-    m->pos += (toff_t)n;
+static tmsize_t buf_read(thandle_t h, void *p, tmsize_t n) {
+    Buffer *b = h;
+    if (n < 0 || b->pos >= b->size) return 0;
+    if ((toff_t)n > b->size - b->pos) n = (tmsize_t)(b->size - b->pos);
+    memcpy(p, b->data + b->pos, (size_t)n);
+    b->pos += (toff_t)n;
     return n;
 }
 
-static tmsize_t mem_write(thandle_t h, void *buf, tmsize_t n) {
-    (void)h; (void)buf; (void)n;
+/* Grows the buffer as libtiff writes; the gaps a seek past the end leaves read as zeros. */
+static tmsize_t buf_write(thandle_t h, void *p, tmsize_t n) {
+    Buffer *b = h;
+    if (n < 0 || b->pos > ((toff_t)1 << 30)) return -1;
+    toff_t end = b->pos + (toff_t)n;
+    if (end > b->capacity) {
+        toff_t cap = b->capacity ? b->capacity : 4096;
+        while (cap < end) cap *= 2;
+        unsigned char *grown = realloc(b->data, (size_t)cap);
+        if (!grown) return -1;
+        memset(grown + b->capacity, 0, (size_t)(cap - b->capacity));
+        b->data = grown;
+        b->capacity = cap;
+    }
+    memcpy(b->data + b->pos, p, (size_t)n);
+    b->pos = end;
+    if (end > b->size) b->size = end;
+    return n;
+}
+
+static tmsize_t no_write(thandle_t h, void *p, tmsize_t n) {
+    (void)h; (void)p; (void)n;
     return -1;
 }
 
-static toff_t mem_seek(thandle_t h, toff_t off, int whence) {
-    ExifSource *m = h;
-    toff_t base = whence == SEEK_CUR ? m->pos : whence == SEEK_END ? m->size : 0;
-    m->pos = base + off; /* unsigned wrap-around gives negative offsets their meaning */
-    return m->pos;
+static toff_t buf_seek(thandle_t h, toff_t off, int whence) {
+    Buffer *b = h;
+    toff_t base = whence == SEEK_CUR ? b->pos : whence == SEEK_END ? b->size : 0;
+    b->pos = base + off; /* unsigned wrap-around gives negative offsets their meaning */
+    return b->pos;
 }
 
+static toff_t buf_size(thandle_t h) { return ((Buffer *)h)->size; }
+
 static int mem_close(thandle_t h) { (void)h; return 0; }
-static toff_t mem_size(thandle_t h) { return ((ExifSource *)h)->size; }
 static int mem_map(thandle_t h, void **base, toff_t *size) { (void)h; (void)base; (void)size; return 0; }
 static void mem_unmap(thandle_t h, void *base, toff_t size) { (void)h; (void)base; (void)size; }
 
@@ -130,11 +156,12 @@ ExifSource *exif_open(const unsigned char *data, size_t size) {
                                    : (uint32_t)data[4] << 24 | data[5] << 16 | data[6] << 8 | data[7];
     ExifSource *m = calloc(1, sizeof *m);
     if (!m) return NULL;
-    m->data = data;
-    m->size = size;
+    m->bytes.data = (unsigned char *)data; /* read only: its write procedure refuses */
+    m->bytes.size = size;
     /* "h": the header only. IFD0 of an EXIF block lacks the image tags libtiff's image reader
      * requires, so it is read as a custom directory: its tags come out by number. */
-    m->tif = TIFFClientOpen("EXIF", "rmh", m, mem_read, mem_write, mem_seek, mem_close, mem_size, mem_map, mem_unmap);
+    m->tif = TIFFClientOpen("EXIF", "rmh", &m->bytes, buf_read, no_write, buf_seek, mem_close, buf_size, mem_map,
+                            mem_unmap);
     /* TIFFCreateDirectory sets up the tag methods that reading the first directory would have. */
     if (!m->tif || TIFFCreateDirectory(m->tif) || !TIFFReadEXIFDirectory(m->tif, ifd0)) {
         exif_close(m);
@@ -193,49 +220,6 @@ int exif_write_directories(ExifSource *m, TIFF *out) {
 }
 
 /* ---- a TIFF's EXIF as an EXIF block ---- */
-
-/* The block being written: a growable buffer that libtiff writes and reads back. */
-typedef struct {
-    unsigned char *data;
-    toff_t size, capacity, pos;
-} Buffer;
-
-static tmsize_t buf_read(thandle_t h, void *p, tmsize_t n) {
-    Buffer *b = h;
-    if (n < 0 || b->pos >= b->size) return 0;
-    if ((toff_t)n > b->size - b->pos) n = (tmsize_t)(b->size - b->pos);
-    memcpy(p, b->data + b->pos, (size_t)n);
-    b->pos += (toff_t)n;
-    return n;
-}
-
-static tmsize_t buf_write(thandle_t h, void *p, tmsize_t n) {
-    Buffer *b = h;
-    if (n < 0 || b->pos > ((toff_t)1 << 30)) return -1;
-    toff_t end = b->pos + (toff_t)n;
-    if (end > b->capacity) {
-        toff_t cap = b->capacity ? b->capacity : 4096;
-        while (cap < end) cap *= 2;
-        unsigned char *grown = realloc(b->data, (size_t)cap);
-        if (!grown) return -1;
-        memset(grown + b->capacity, 0, (size_t)(cap - b->capacity));
-        b->data = grown;
-        b->capacity = cap;
-    }
-    memcpy(b->data + b->pos, p, (size_t)n);
-    b->pos = end;
-    if (end > b->size) b->size = end;
-    return n;
-}
-
-static toff_t buf_seek(thandle_t h, toff_t off, int whence) {
-    Buffer *b = h;
-    toff_t base = whence == SEEK_CUR ? b->pos : whence == SEEK_END ? b->size : 0;
-    b->pos = base + off;
-    return b->pos;
-}
-
-static toff_t buf_size(thandle_t h) { return ((Buffer *)h)->size; }
 
 /* IFD0's tags of an EXIF block that libtiff's EXIF directory does not define. */
 static const TIFFFieldInfo main_fields[] = {

@@ -3,6 +3,7 @@
 gimp-console exits 0 even when a batch command fails, so every test checks the output file and
 the log. The plug-in was installed by install.sh into $GIMP2_DIRECTORY.
 """
+import contextlib
 import os
 import shutil
 import subprocess
@@ -100,19 +101,8 @@ def test_dialog_opens_changes_a_value_and_applies(tmp_path):
     src, dst = tmp_path / "in.png", tmp_path / "out.png"
     n = noisy(clean, 30, 10)
     Image.fromarray(n).save(src)
-    gimp_dir = tmp_path / "gimp-gui"
-    shutil.copytree(GIMP_DIR, gimp_dir, ignore=shutil.ignore_patterns("backups", "sessionrc"))
-    env = dict(os.environ, GIMP2_DIRECTORY=str(gimp_dir), DISPLAY=":97")
-    xvfb = subprocess.Popen(["Xvfb", ":97", "-screen", "0", "1280x1024x24"], stderr=subprocess.DEVNULL)
-    gimp = None
-    try:
-        time.sleep(1)
-        job = (f'(let* ({load(src)} (ok (plug-in-denoise-dct RUN-INTERACTIVE image drawable 5.0 8 4)) {save(dst)}) '
-               f'(gimp-quit 0))')
-        gimp = subprocess.Popen(["gimp-2.10", "-n", "-d", "-f", "-s", "--no-splash", "-b", job], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        win = wait_for_window("^Denoise \\(DCT\\)$", env)
-        assert win, "the dialog did not appear"
+    job = f'{load(src)} (ok (plug-in-denoise-dct RUN-INTERACTIVE image drawable 5.0 8 4)) {save(dst)}'
+    with gimp_dialog(tmp_path, job, "Denoise (DCT)", display=":97") as (win, env, gimp):
         if os.environ.get("DENOISE_UPDATE_SCREENSHOT"):  # refreshes docs/dialog-dct.png (ImageMagick)
             time.sleep(3)  # the preview renders
             subprocess.run(["import", "-window", win, str(ROOT / "docs" / "dialog-dct.png")], env=env, check=True)
@@ -124,11 +114,7 @@ def test_dialog_opens_changes_a_value_and_applies(tmp_path):
         for keys in (["key", "alt+a"], ["sleep", "0.3"], ["key", "alt+s"], ["key", "ctrl+a"], ["type", "30"],
                      ["key", "Tab"], ["sleep", "0.5"], ["key", "alt+o"]):
             xdo(*keys)
-        for _ in range(120):
-            if dst.exists() and gimp.poll() is not None:
-                break
-            time.sleep(0.5)
-        assert dst.exists(), "GIMP wrote no result"
+        wait_for_result(dst, gimp)
         out = np.asarray(Image.open(dst))[..., :3]
         # Sigma 30 as typed, not the 5 that the call passed: the result is the CLI's at sigma 30.
         ref = {}
@@ -138,10 +124,37 @@ def test_dialog_opens_changes_a_value_and_applies(tmp_path):
             ref[s] = np.abs(np.asarray(Image.open(path))[..., :3].astype(float) - out).mean()
         assert ref[30] < 0.2 < ref[5], ref
         assert psnr(out, clean) > psnr(n, clean) + 7
+
+
+@contextlib.contextmanager
+def gimp_dialog(tmp_path, job, title, display, **env_extra):
+    """GIMP under Xvfb on `display` (its own copy of the GIMP folder) running the Script-Fu `job`
+    (let* bindings) then quitting; yields the window titled `title`, the environment and GIMP's
+    process; kills both at the end."""
+    gimp_dir = tmp_path / "gimp-gui"
+    shutil.copytree(GIMP_DIR, gimp_dir, ignore=shutil.ignore_patterns("backups", "sessionrc"))
+    env = dict(os.environ, GIMP2_DIRECTORY=str(gimp_dir), DISPLAY=display, **env_extra)
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x1024x24"], stderr=subprocess.DEVNULL)
+    gimp = None
+    try:
+        time.sleep(1)
+        gimp = subprocess.Popen(["gimp-2.10", "-n", "-d", "-f", "-s", "--no-splash", "-b", f"(let* ({job}) (gimp-quit 0))"],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        win = wait_for_window("^" + title.replace("(", "\\(").replace(")", "\\)") + "$", env)
+        assert win, "the dialog did not appear"
+        yield win, env, gimp
     finally:
         if gimp and gimp.poll() is None:
             gimp.kill()
         xvfb.kill()
+
+
+def wait_for_result(dst, gimp, seconds=60):
+    for _ in range(seconds * 2):
+        if dst.exists() and gimp.poll() is not None:
+            break
+        time.sleep(0.5)
+    assert dst.exists(), "GIMP wrote no result"
 
 
 def wait_for_window(name, env, seconds=60):
@@ -316,19 +329,8 @@ def test_mprnet_dialog_previews_and_applies_the_strength_typed(tmp_path):
     shot = os.environ.get("DENOISE_UPDATE_SCREENSHOT")
     model = ROOT / ("Training/models/mprnet-default.safetensors" if shot else "Tests/Fixtures/mprnet/weights.safetensors")
     typed = 0.8 if shot else 0.4
-    gimp_dir = tmp_path / "gimp-gui"
-    shutil.copytree(GIMP_DIR, gimp_dir, ignore=shutil.ignore_patterns("backups", "sessionrc"))
-    env = dict(os.environ, GIMP2_DIRECTORY=str(gimp_dir), DISPLAY=":98", DENOISE_MPRNET_MODEL=str(model))
-    xvfb = subprocess.Popen(["Xvfb", ":98", "-screen", "0", "1280x1024x24"], stderr=subprocess.DEVNULL)
-    gimp = None
-    try:
-        time.sleep(1)
-        job = (f'(let* ({load(src)} (ok (plug-in-denoise-mprnet-strength RUN-INTERACTIVE image drawable 1.0)) '
-               f'{save(dst)}) (gimp-quit 0))')
-        gimp = subprocess.Popen(["gimp-2.10", "-n", "-d", "-f", "-s", "--no-splash", "-b", job], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        win = wait_for_window("^Denoise \\(MPRNet\\)$", env)
-        assert win, "the dialog did not appear"
+    job = f'{load(src)} (ok (plug-in-denoise-mprnet-strength RUN-INTERACTIVE image drawable 1.0)) {save(dst)}'
+    with gimp_dialog(tmp_path, job, "Denoise (MPRNet)", display=":98", DENOISE_MPRNET_MODEL=str(model)) as (win, env, gimp):
         xdo = lambda *a: subprocess.run(["xdotool", *a], env=env, check=True)
         # Alt+T (the "S_trength" mnemonic) focuses the strength entry; typing restarts the preview.
         xdo("windowfocus", "--sync", win)
@@ -338,11 +340,7 @@ def test_mprnet_dialog_previews_and_applies_the_strength_typed(tmp_path):
         if shot:  # refreshes docs/dialog-mprnet.png (ImageMagick)
             subprocess.run(["import", "-window", win, str(ROOT / "docs" / "dialog-mprnet.png")], env=env, check=True)
         xdo("key", "alt+o")
-        for _ in range(120):
-            if dst.exists() and gimp.poll() is not None:
-                break
-            time.sleep(0.5)
-        assert dst.exists(), "GIMP wrote no result"
+        wait_for_result(dst, gimp)
         out = np.asarray(Image.open(dst))[..., :3].astype(float)
         ref = {}
         for s in (typed, 1.0):
@@ -351,7 +349,3 @@ def test_mprnet_dialog_previews_and_applies_the_strength_typed(tmp_path):
                         "--strength", str(s)]).returncode == 0
             ref[s] = np.abs(np.asarray(Image.open(path))[..., :3] - out).mean()
         assert ref[typed] < 0.2 < ref[1.0], ref
-    finally:
-        if gimp and gimp.poll() is None:
-            gimp.kill()
-        xvfb.kill()
