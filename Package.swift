@@ -46,7 +46,7 @@ let package = Package(
         // The AMX bfloat16 3x3 kernel: C, because Swift cannot reach the tile instructions.
         .target(name: "ConvKernelsAMX", cSettings: [.unsafeFlags(["-O2"])]),
         // Planar images, pixel conversions, jobs (threads, progress, cancel), errors, memory, metrics.
-        .target(name: "ImageCore", swiftSettings: optimize),
+        .target(name: "ImageCore", dependencies: ["CPlatform"], swiftSettings: optimize),
         .target(name: "NeuralCore", dependencies: ["ImageCore", "CPlatform", "ConvArguments", "ConvKernels", "ConvKernelsAVX2",
                                                    "ConvKernelsAVX512", "ConvKernelsAMX"],
                 swiftSettings: optimize),

@@ -50,6 +50,10 @@ public enum DCTFilter {
     /// `progress` gets the fraction done and returns false to cancel.
     public static func run(_ image: PlanarImage, _ s: Settings, model: NoiseModelDCT.Model? = nil,
                            progress: (@Sendable (Double) -> Bool)? = nil) throws -> PlanarImage {
+        var s = s
+        if s.parameters.kernels == nil {
+            do { s.parameters.kernels = try KernelPath.fromEnvironment() } catch { throw DenoiseError.invalidArgument("\(error)") }
+        }
         try s.validate()
         try Memory.reserve(MultiScaleDCT.workingBytes(width: image.width, height: image.height, channels: image.channels))
         let m = try model ?? self.model(for: image, s)

@@ -20,6 +20,9 @@ public enum MultiScaleDCT {
         public var adaptiveAggregation: Bool = true
         /// Factor on the noise levels the model gives (estimated or not): above 1 removes more.
         public var strength = Float(Self.strengthParameter.defaultValue)
+        /// The patch kernels' build: baseline x86-64, or AVX2 + FMA for every wider path; nil: the
+        /// fastest this CPU runs. An execution setting: results differ by float rounding only.
+        public var kernels: KernelPath?
 
         public init(sigma: Float = Float(Self.sigmaParameter.defaultValue),
                     patchSize: Int = Int(Self.patchSizeParameter.defaultValue),
@@ -52,6 +55,7 @@ public enum MultiScaleDCT {
             try Self.patchSizeParameter.check(patchSize)
             try Self.scalesParameter.check(scales)
             try Self.strengthParameter.check(strength)
+            if let k = kernels, !k.isSupported { throw DenoiseError.invalidArgument("kernels \(k.rawValue): this CPU lacks them") }
             guard recompositionFactor.isFinite, recompositionFactor > 0, recompositionFactor <= 1 else {
                 throw DenoiseError.invalidArgument("recomposition factor must be in (0, 1], got \(recompositionFactor)")
             }
@@ -118,7 +122,8 @@ public enum MultiScaleDCT {
         let layers = DCTPyramid.decompose(work, levels: scales)
         var denoised: [PlanarImage] = []
         for (i, layer) in layers.enumerated() {
-            let dct = SlidingDCT(n: p.patchSize, sigmas: sigmas(i, layer), adaptiveAggregation: p.adaptiveAggregation)
+            let dct = SlidingDCT(n: p.patchSize, sigmas: sigmas(i, layer), adaptiveAggregation: p.adaptiveAggregation,
+                                 kernels: p.kernels)
             var result = try dct.denoise(layer, guide: nil, job: job)
             if p.wiener {
                 result = try dct.denoise(layer, guide: result, job: job)

@@ -23,16 +23,20 @@ struct SlidingDCT: Sendable {
     /// Noise standard deviation of each channel, or one value for all of them.
     let sigmas: [Float]
     let adaptiveAggregation: Bool
+    /// The patch-row kernels of one build.
+    let patchRow: PatchRowFactory
 
-    init(n: Int, sigmas: [Float], adaptiveAggregation: Bool) {
+    /// `kernels`: baseline, or AVX2 + FMA for every wider path; nil: the fastest this CPU runs.
+    init(n: Int, sigmas: [Float], adaptiveAggregation: Bool, kernels: KernelPath? = nil) {
         self.n = n
         self.sigmas = sigmas
         self.adaptiveAggregation = adaptiveAggregation
+        patchRow = Self.build(kernels)
     }
 
     /// White Gaussian noise: one level for every channel.
-    init(n: Int, sigma: Float, adaptiveAggregation: Bool) {
-        self.init(n: n, sigmas: [sigma], adaptiveAggregation: adaptiveAggregation)
+    init(n: Int, sigma: Float, adaptiveAggregation: Bool, kernels: KernelPath? = nil) {
+        self.init(n: n, sigmas: [sigma], adaptiveAggregation: adaptiveAggregation, kernels: kernels)
     }
 
     static let lanes = DCTKernels.patchLanes
@@ -62,7 +66,7 @@ struct SlidingDCT: Sendable {
         var sums = [Float](repeating: 0, count: channels * outRows * S)
         var weights = [Float](repeating: 0, count: outRows * S)
         let levels = sigmas.count == 1 ? [Float](repeating: sigmas[0], count: channels) : sigmas
-        let patchRow = Self.kernels(n, channels, S, geo.paddedHeight * S, geo.positionColumns, levels, adaptiveAggregation)
+        let patchRow = self.patchRow(n, channels, S, geo.paddedHeight * S, geo.positionColumns, levels, adaptiveAggregation)
         src.withUnsafeBufferPointer { sp in
         sums.withUnsafeMutableBufferPointer { outp in
         weights.withUnsafeMutableBufferPointer { wp in
@@ -82,8 +86,14 @@ struct SlidingDCT: Sendable {
         return Band(firstRow: rows.lowerBound, rows: outRows, sums: sums, weights: weights)
     }
 
-    /// The patch-row kernels for this CPU: AVX2 + FMA where available, baseline x86-64 otherwise.
-    static let kernels = denoise_cpu_has_avx2() != 0 ? DCTKernelsAVX2.makePatchRowFunction : DCTKernels.makePatchRowFunction
+    typealias PatchRowFactory = @Sendable (Int, Int, Int, Int, Int, [Float], Bool)
+        -> (Int, UnsafePointer<Float>, UnsafePointer<Float>?, UnsafeMutablePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void
+
+    /// The build for `path`: baseline x86-64 when asked (or on CPUs without AVX2), AVX2 + FMA
+    /// otherwise (the DCT has no wider build).
+    static func build(_ path: KernelPath?) -> PatchRowFactory {
+        path == .baseline || denoise_cpu_has_avx2() == 0 ? DCTKernels.makePatchRowFunction : DCTKernelsAVX2.makePatchRowFunction
+    }
 }
 
 /// The partial result of one band of patch rows.

@@ -4,6 +4,7 @@ import ConvKernelsAVX2
 import ConvKernelsAVX512
 import CPlatform
 import Glibc
+import ImageCore
 
 /// One build of the convolution kernels (see `ConvKernels`) and its vector width.
 struct ConvKernelSet: Sendable {
@@ -23,33 +24,7 @@ struct ConvKernelSet: Sendable {
         + (denoise_cpu_has_avx512() != 0 ? [avx512] : [])
 }
 
-/// A convolution path a user or a benchmark can force with DENOISE_KERNELS, to measure or test
-/// the path another CPU takes: the float kernels of one build, or AMX (bfloat16 precision).
-public enum KernelPath: String, Sendable, CaseIterable {
-    case baseline, avx2, avx512, amx
-
-    /// Whether this CPU runs the path.
-    public var isSupported: Bool {
-        switch self {
-        case .baseline: true
-        case .avx2: denoise_cpu_has_avx2() != 0
-        case .avx512: denoise_cpu_has_avx512() != 0
-        case .amx: denoise_cpu_has_amx() != 0
-        }
-    }
-
-    /// $DENOISE_KERNELS, checked: nil when unset or empty; an error naming the problem when it is
-    /// not a path or this CPU lacks it.
-    public static func fromEnvironment() throws -> KernelPath? {
-        guard let v = getenv("DENOISE_KERNELS"), v.pointee != 0 else { return nil }
-        let name = String(cString: v)
-        guard let path = KernelPath(rawValue: name) else {
-            throw KernelPathError("DENOISE_KERNELS=\(name) is not one of " + allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        guard path.isSupported else { throw KernelPathError("DENOISE_KERNELS=\(name): this CPU lacks it") }
-        return path
-    }
-
+extension KernelPath {
     /// The float kernels of the path (AMX: the fastest float build, for float32 precision).
     var floatKernels: ConvKernelSet {
         switch self {
@@ -59,9 +34,4 @@ public enum KernelPath: String, Sendable, CaseIterable {
         case .amx: ConvKernelSet.supported.last!
         }
     }
-}
-
-public struct KernelPathError: Error, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
 }

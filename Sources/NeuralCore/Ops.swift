@@ -1,4 +1,5 @@
 import CPlatform
+import ImageCore
 import Dispatch
 
 /// How convolutions compute.

@@ -196,3 +196,28 @@ import ImageCore
         #expect(MultiScaleDCT.Parameters(patchSize: 16, scales: 3).contextMargin == 64)
     }
 }
+
+@Suite struct KernelBuildTests {
+    /// Every patch-kernel build this CPU runs gives the same denoised image to float rounding (the
+    /// AVX2 build fuses multiply-adds) and the same PSNR.
+    @Test func everyBuildAgrees() throws {
+        let clean = try readImage(evalData + "/Kodak24/kodim03.png")
+        let noisy = addNoise(clean, sigma: 20, seed: 3)
+        var results: [(KernelPath, PlanarImage)] = []
+        for path in [KernelPath.baseline, .avx2] where path.isSupported {
+            var p = MultiScaleDCT.Parameters(sigma: 20)
+            p.kernels = path
+            results.append((path, try MultiScaleDCT.denoise(noisy, p, job: Job(threads: 2))))
+        }
+        #expect(results.count >= 1)
+        let reference = results[0].1
+        for (path, image) in results {
+            let worst = zip(image.samples, reference.samples).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst < 0.05, "\(path.rawValue) differs from baseline by \(worst)")
+            // Fused multiply-adds round differently: a zero difference means the forced build did not run.
+            if path != .baseline { #expect(worst > 0, "\(path.rawValue) gave baseline's exact bits") }
+            #expect(abs(Metrics.psnr(clean, image) - Metrics.psnr(clean, reference)) < 0.005)
+        }
+        #expect(Metrics.psnr(clean, reference) > Metrics.psnr(clean, noisy) + 6)
+    }
+}

@@ -173,8 +173,9 @@ def test_installed_cli_finds_its_model_when_run_from_path(prefix, tmp_path):
 
 
 def test_forced_kernel_paths_agree(cli, tmp_path):
-    """DENOISE_KERNELS forces a convolution path (to measure or test another CPU's): each one this CPU
-    has gives float32's result to 8-bit rounding; one it lacks, or a bad name, is an error."""
+    """DENOISE_KERNELS forces a kernel path (to measure or test another CPU's): each one this CPU has
+    gives float32's result to 8-bit rounding, for MPRNet and the DCT; one it lacks, or a bad name,
+    is an error."""
     weights = ROOT / "Tests/Fixtures/mprnet/weights.safetensors"
     src = tmp_path / "in.png"
     Image.fromarray(noisy(kodak()[:72, :88], 20, 7)).save(src)
@@ -195,6 +196,18 @@ def test_forced_kernel_paths_agree(cli, tmp_path):
     r = run([cli, "mprnet", str(src), str(tmp_path / "x.png"), "--model", str(weights)],
             env={"DENOISE_KERNELS": "sse9", "PATH": "/usr/bin:/bin"})
     assert r.returncode != 0 and "DENOISE_KERNELS=sse9" in r.stderr
+    # The DCT's patch kernels too (baseline, and AVX2 + FMA for every wider path): the same photo
+    # blind and at a fixed sigma, to 8-bit rounding.
+    for args in ([], ["--sigma", "20"]):
+        outs = {}
+        for path in ran:
+            dst = tmp_path / f"dct-{path}.png"
+            r = run([cli, "dct", str(src), str(dst), "--overwrite", *args], env={"DENOISE_KERNELS": path, "PATH": "/usr/bin:/bin"})
+            assert r.returncode == 0, r.stderr
+            outs[path] = np.asarray(Image.open(dst)).astype(int)
+        assert all(np.abs(o - outs["baseline"]).max() <= 1 for o in outs.values()), args
+    r = run([cli, "dct", str(src), str(tmp_path / "y.png"), "--sigma", "20"], env={"DENOISE_KERNELS": "sse9", "PATH": "/usr/bin:/bin"})
+    assert r.returncode != 0 and "DENOISE_KERNELS=sse9" in r.stderr, r.stderr
 
 
 def test_mprnet_with_fixture_weights(cli, tmp_path):
