@@ -99,11 +99,22 @@ def batch(images, seed, step, size, crop, gray_fraction=0.0, camera_fraction=0.0
     return to(noisy), to(clean)
 
 
-def camera_validation(images, seed=7, in_camera=False):
+def camera_validation(images, seed=7, in_camera=False, zoom=1.0):
     """A fixed real-noise-like validation set: each image through the camera pipeline with its own
-    seed (never PolyU100, which is the test)."""
+    seed (never PolyU100, which is the test). With `zoom` > 1 each image also comes enlarged that
+    many times (its centre, bicubic, at its own size), as full-resolution photos look."""
+    if zoom > 1:
+        images = list(images) + [enlarged_centre(im, zoom) for im in images]
     return [camera_noise.camera_pair(im, np.random.default_rng([seed, i]), in_camera=in_camera)
             for i, im in enumerate(images)]
+
+
+def enlarged_centre(im, zoom):
+    h, w = im.shape[:2]
+    ch, cw = max(8, int(round(h / zoom))), max(8, int(round(w / zoom)))
+    y, x = (h - ch) // 2, (w - cw) // 2
+    centre = Image.fromarray(np.ascontiguousarray(im[y:y + ch, x:x + cw]))
+    return np.asarray(centre.resize((w, h), Image.BICUBIC), dtype=np.uint8)
 
 
 def protocol_noisy(clean, index, sigma):

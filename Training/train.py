@@ -122,7 +122,7 @@ def main():
     val = [(data.protocol_noisy(c, i, a.val_sigma), c) for i, c in enumerate(map(data.read_rgb, val_files))]
     lo, hi = map(int, a.camera_val.split(":"))
     camera_val = data.camera_validation([data.read_rgb(f) for f in data.image_files(a.camera_val_dir)[lo:hi]],
-                                        in_camera=a.in_camera)
+                                        in_camera=a.in_camera, zoom=min(a.camera_zoom, 2.0))
     print(f"{len(images)} training images, {len(val)} validation images, "
           f"{sum(t.numel() for t in model.parameters())} parameters, config {cfg}", flush=True)
 

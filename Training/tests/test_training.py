@@ -264,3 +264,15 @@ def test_zoomed_crops_are_smoother_and_leave_other_batches_alone():
     assert np.array_equal(old[0], same[0])
     z = data.batch(imgs, seed=1, step=3, size=6, crop=32, camera_fraction=0.5, camera_zoom=2.5)
     assert z[0].shape == (6, 3, 32, 32)
+
+
+def test_camera_validation_adds_enlarged_centres_when_zooming():
+    imgs = [np.random.default_rng(k).integers(0, 256, (40, 48, 3), dtype=np.uint8) for k in range(2)]
+    plain = data.camera_validation(imgs)
+    zoomed = data.camera_validation(imgs, zoom=2.0)
+    assert len(plain) == 2 and len(zoomed) == 4
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(plain, zoomed[:2]))  # the native ones unchanged
+    centre = data.enlarged_centre(imgs[0], 2.0)
+    assert centre.shape == imgs[0].shape
+    hf = lambda a: np.mean(np.diff(a.astype(float), axis=1) ** 2)
+    assert hf(centre) < 0.6 * hf(imgs[0])
