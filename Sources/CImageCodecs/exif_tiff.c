@@ -32,7 +32,7 @@ static tmsize_t buf_read(thandle_t h, void *p, tmsize_t n) {
 /* Grows the buffer as libtiff writes; the gaps a seek past the end leaves read as zeros. */
 static tmsize_t buf_write(thandle_t h, void *p, tmsize_t n) {
     Buffer *b = h;
-    if (n < 0 || b->pos > ((toff_t)1 << 30)) return -1;
+    if (n < 0 || b->pos > ((toff_t)1 << 30) || (toff_t)n > ((toff_t)1 << 30)) return -1; /* EXIF is small */
     toff_t end = b->pos + (toff_t)n;
     if (end > b->capacity) {
         toff_t cap = b->capacity ? b->capacity : 4096;
