@@ -51,9 +51,7 @@ public enum DCTFilter {
     public static func run(_ image: PlanarImage, _ s: Settings, model: NoiseModelDCT.Model? = nil,
                            progress: (@Sendable (Double) -> Bool)? = nil) throws -> PlanarImage {
         var s = s
-        if s.parameters.kernels == nil {
-            do { s.parameters.kernels = try KernelPath.fromEnvironment() } catch { throw DenoiseError.invalidArgument("\(error)") }
-        }
+        s.parameters.kernels = try KernelPath.resolve(s.parameters.kernels)
         try s.validate()
         try Memory.reserve(MultiScaleDCT.workingBytes(width: image.width, height: image.height, channels: image.channels))
         let m = try model ?? self.model(for: image, s)

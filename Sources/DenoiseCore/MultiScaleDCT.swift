@@ -55,7 +55,7 @@ public enum MultiScaleDCT {
             try Self.patchSizeParameter.check(patchSize)
             try Self.scalesParameter.check(scales)
             try Self.strengthParameter.check(strength)
-            if let k = kernels, !k.isSupported { throw DenoiseError.invalidArgument("kernels \(k.rawValue): this CPU lacks them") }
+            if let k = kernels { _ = try KernelPath.resolve(k) }
             guard recompositionFactor.isFinite, recompositionFactor > 0, recompositionFactor <= 1 else {
                 throw DenoiseError.invalidArgument("recomposition factor must be in (0, 1], got \(recompositionFactor)")
             }

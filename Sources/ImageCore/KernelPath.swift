@@ -30,6 +30,18 @@ public enum KernelPath: String, Sendable, CaseIterable {
     }
 }
 
+extension KernelPath {
+    /// The filters' rule: a forced `path` must be one this CPU runs; none given, $DENOISE_KERNELS
+    /// (nil when unset). Failures are `invalidArgument`.
+    public static func resolve(_ path: KernelPath?) throws -> KernelPath? {
+        if let path {
+            guard path.isSupported else { throw DenoiseError.invalidArgument("kernels \(path.rawValue): this CPU lacks them") }
+            return path
+        }
+        do { return try fromEnvironment() } catch { throw DenoiseError.invalidArgument("\(error)") }
+    }
+}
+
 public struct KernelPathError: Error, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }

@@ -53,7 +53,7 @@ public enum MPRNetFilter {
             guard tile == 0 || overlap < tile else {
                 throw DenoiseError.invalidArgument("overlap must be less than the tile, got \(overlap) for tile \(tile)")
             }
-            if let k = kernels, !k.isSupported { throw DenoiseError.invalidArgument("kernels \(k.rawValue): this CPU lacks them") }
+            if let k = kernels { _ = try KernelPath.resolve(k) }
         }
     }
 
@@ -86,9 +86,7 @@ public enum MPRNetFilter {
                                progress: (@Sendable (Double) -> Bool)? = nil) throws -> Result {
         var o = o
         try o.validate()
-        if o.kernels == nil {
-            do { o.kernels = try KernelPath.fromEnvironment() } catch { throw DenoiseError.invalidArgument("\(error)") }
-        }
+        o.kernels = try KernelPath.resolve(o.kernels)
         try Memory.reserve(workingBytes(width: image.width, height: image.height, o, model.config))
         let job = Job(threads: o.threads, workUnits: workUnits(width: image.width, height: image.height, o),
                       progress: progress)
