@@ -66,7 +66,7 @@ let package = Package(
             "ImageCore", "DenoiseCore", "CImageCodecs", "CPlatform", "MPRNet", "NeuralCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
-        .testTarget(name: "DenoiseCoreTests", dependencies: ["ImageCore", "DenoiseCore", "DCTKernels", "CImageCodecs"]),
+        .testTarget(name: "DenoiseCoreTests", dependencies: ["ImageCore", "DenoiseCore", "DCTKernels", "DCTKernelsAVX2", "CPlatform", "CImageCodecs"]),
         .testTarget(name: "MPRNetTests", dependencies: ["MPRNet", "NeuralCore", "ImageCore"]),
     ]
 )

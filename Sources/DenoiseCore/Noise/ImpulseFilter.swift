@@ -1,4 +1,5 @@
 import ImageCore
+import Dispatch
 /// Salt-and-pepper removal that changes only the impulses.
 ///
 /// A sample is a candidate when it sits at an end of the range (0 or 255); when the image's
@@ -42,32 +43,51 @@ public enum ImpulseFilter {
 
     /// The impulses among the colour planes' samples (plane by plane).
     public static func detect(_ image: PlanarImage, _ p: Parameters = Parameters()) -> [Bool] {
-        let color = image.channels >= 3 ? 3 : 1
-        let cand = candidates(image)
-        return (0..<color).flatMap { detect(image, plane: $0, candidates: cand, p) }
+        detect(image, candidates: candidates(image), p)
     }
 
-    /// Counts of the detected impulses: at each end, and how many lie more than half the range
-    /// from the median of their ordinary 5x5 neighbours. Clipped Gaussian noise reaches an end
-    /// only near it; salt and pepper strike any tone.
-    static func survey(_ image: PlanarImage, _ p: Parameters = Parameters()) -> (salt: Int, pepper: Int, far: Int) {
-        let w = image.width, h = image.height, n = image.pixelCount
-        let cand = candidates(image), mask = detect(image, p)
-        var salt = 0, pepper = 0, far = 0
-        var others: [Float] = []
-        for (i, hit) in mask.enumerated() where hit {
-            let v = image.samples[i]
-            if v > 128 { salt += 1 } else { pepper += 1 }
-            let base = (i / n) * n, x = (i % n) % w, y = (i % n) / w
-            others.removeAll(keepingCapacity: true)
-            for yy in max(0, y - 2)...min(h - 1, y + 2) {
-                for xx in max(0, x - 2)...min(w - 1, x + 2) where !cand[base + yy * w + xx] {
-                    others.append(image.samples[base + yy * w + xx])
+    static func detect(_ image: PlanarImage, candidates cand: [Bool], _ p: Parameters) -> [Bool] {
+        let color = image.channels >= 3 ? 3 : 1
+        let planes = ResultSlots<[Bool]>(count: color)
+        DispatchQueue.concurrentPerform(iterations: color) { planes[$0] = detect(image, plane: $0, candidates: cand, p) }
+        return planes.values.flatMap { $0 }
+    }
+
+    /// The detected impulses of an image, counted at each end of the range.
+    struct Survey {
+        let image: PlanarImage
+        let candidates: [Bool], mask: [Bool]
+        var salt = 0, pepper = 0
+
+        /// How many impulses lie more than half the range from the median of their ordinary 5x5
+        /// neighbours. Clipped Gaussian noise reaches an end only near it; salt and pepper strike
+        /// any tone.
+        func far() -> Int {
+            let w = image.width, h = image.height, n = image.pixelCount
+            var count = 0
+            var others: [Float] = []
+            for (i, hit) in mask.enumerated() where hit {
+                let v = image.samples[i]
+                let base = (i / n) * n, x = (i % n) % w, y = (i % n) / w
+                others.removeAll(keepingCapacity: true)
+                for yy in max(0, y - 2)...min(h - 1, y + 2) {
+                    for xx in max(0, x - 2)...min(w - 1, x + 2) where !candidates[base + yy * w + xx] {
+                        others.append(image.samples[base + yy * w + xx])
+                    }
                 }
+                if !others.isEmpty && abs(median(&others) - v) > 128 { count += 1 }
             }
-            if !others.isEmpty && abs(median(&others) - v) > 128 { far += 1 }
+            return count
         }
-        return (salt, pepper, far)
+    }
+
+    static func survey(_ image: PlanarImage, _ p: Parameters = Parameters()) -> Survey {
+        let cand = candidates(image)
+        var s = Survey(image: image, candidates: cand, mask: detect(image, candidates: cand, p))
+        for (i, hit) in s.mask.enumerated() where hit {
+            if image.samples[i] > 128 { s.salt += 1 } else { s.pepper += 1 }
+        }
+        return s
     }
 
     /// Extreme samples; only whole extreme pixels when at least 80% of the extreme samples lie in them.
@@ -176,7 +196,7 @@ public enum ImpulseFilter {
 
     /// The median (upper middle for even counts), reordering `v`.
     static func median(_ v: inout [Float]) -> Float {
-        v.sort()
+        NoiseEstimator.partition(&v, 0..<v.count, kth: v.count / 2, by: <)
         return v[v.count / 2]
     }
 }

@@ -1,5 +1,8 @@
 import ImageCore
 import DCTKernels
+import DCTKernelsAVX2
+import CPlatform
+import Dispatch
 
 /// Blind estimation of the noise level from the image alone (Ponomarenko et al. 2007, as analysed
 /// by Colom & Buades, IPOL 2013), made aware of 8-bit clipping.
@@ -55,7 +58,9 @@ public enum NoiseEstimator {
         }
         // Large images are sampled more sparsely: about a million blocks per plane is plenty.
         let stride = 2 * max(1, Int((Double(image.pixelCount) / 4_000_000).squareRoot().rounded(.up)))
-        let planes = (0..<color).map { blocks(image, plane: $0, stride: stride) }
+        let slots = ResultSlots<[Block]>(count: color)
+        DispatchQueue.concurrentPerform(iterations: color) { slots[$0] = blocks(image, plane: $0, stride: stride) }
+        let planes = slots.values
         let flat = planes.flatMap { flattest($0, fraction: flatFraction) }
         // Data beyond 0...255 (float files, unclipped synthetic noise) was not clipped.
         let clipped = !image.samples[0..<(color * image.pixelCount)].contains { $0 < -0.5 || $0 > 255.5 }
@@ -81,49 +86,19 @@ public enum NoiseEstimator {
         return Estimate(sigma: sigma, curve: curve, gain: gain, offset: offset)
     }
 
-    static let basis = DCTBasis(n: n)
 
     static func blocks(_ image: PlanarImage, plane c: Int, stride: Int) -> [Block] {
-        let w = image.width, h = image.height, base = c * image.pixelCount
-        let bx = (w - n) / stride + 1, by = (h - n) / stride + 1
-        // Row transforms of every 8-sample segment starting at an even column.
-        var rows = [Float](repeating: 0, count: h * bx * n)
-        let k = basis.c
+        let w = image.width, h = image.height
+        let bx = (w - n) / stride + 1, by = (h - n) / stride + 1, count = bx * by
+        var mean = [Float](repeating: 0, count: count), low = mean, high = mean
+        // The build the patch kernels use (DENOISE_KERNELS=baseline forces it here too).
+        let baseline = denoise_cpu_has_avx2() == 0 || (try? KernelPath.fromEnvironment()) == .baseline
+        let kernel = baseline ? DCTKernels.blockEnergies : DCTKernelsAVX2.blockEnergies
         image.samples.withUnsafeBufferPointer { s in
-            for y in 0..<h {
-                for j in 0..<bx {
-                    let src = base + y * w + j * stride
-                    for u in 0..<n {
-                        var acc: Float = 0
-                        for i in 0..<n { acc += k[u * n + i] * s[src + i] }
-                        rows[(y * bx + j) * n + u] = acc
-                    }
-                }
-            }
+            kernel(s.baseAddress! + c * image.pixelCount, w, h, stride, bx, by, lowLimit, highLimit,
+                   &mean, &low, &high)
         }
-        var out: [Block] = []
-        out.reserveCapacity(bx * by)
-        var coef = [Float](repeating: 0, count: n * n)
-        for i in 0..<by {
-            for j in 0..<bx {
-                for u in 0..<n {
-                    for v in 0..<n {
-                        var acc: Float = 0
-                        for r in 0..<n { acc += k[v * n + r] * rows[((i * stride + r) * bx + j) * n + u] }
-                        coef[v * n + u] = acc
-                    }
-                }
-                var low: Float = 0, high: Float = 0
-                for v in 0..<n {
-                    for u in 0..<n {
-                        let f = u + v, e = coef[v * n + u] * coef[v * n + u]
-                        if f > 0 && f <= lowLimit { low += e } else if f >= highLimit { high += e }
-                    }
-                }
-                out.append(Block(mean: coef[0] / Float(n), lowEnergy: low, highEnergy: high))
-            }
-        }
-        return out
+        return (0..<count).map { Block(mean: mean[$0], lowEnergy: low[$0], highEnergy: high[$0]) }
     }
 
     static let highCount: Double = {

@@ -1,4 +1,5 @@
 import ImageCore
+import Dispatch
 /// The DCT denoiser for the noise users actually have: camera noise of a measured spectrum,
 /// Gaussian of known or estimated level, photon (Poisson) and Poisson-Gaussian noise through
 /// variance stabilisation, salt-and-pepper impulses (restored, then refined by DCT inpainting), or
@@ -41,12 +42,21 @@ public enum NoiseModelDCT {
             return spectrum(image, patchSize: patchSize).map { .camera(levels: $0.cameraLevels) } ?? .gaussian(sigma: estimate.sigma)
         case .auto:
             if sigma > 0 { return .gaussian(sigma: sigma) }
-            if looksImpulsive(image) { return .impulse }
-            if let s = spectrum(image, patchSize: patchSize), !s.isWhite { return .camera(levels: s.cameraLevels) }
-            if estimate.isSignalDependent {
-                return .poissonGaussian(gain: estimate.gain, sigma: estimate.offset.squareRoot())
+            // The three surveys are independent: run side by side, they cost about the slowest.
+            let impulsive = ResultSlots<Bool>(count: 1), measured = ResultSlots<NoiseSpectrum?>(count: 1)
+            let whiteSlot = ResultSlots<NoiseEstimator.Estimate>(count: 1)
+            DispatchQueue.concurrentPerform(iterations: 3) { task in
+                switch task {
+                case 0: impulsive[0] = looksImpulsive(image)
+                case 1: measured[0] = spectrum(image, patchSize: patchSize)
+                default: whiteSlot[0] = white ?? NoiseEstimator.estimate(image)
+                }
             }
-            return .gaussian(sigma: estimate.sigma)
+            if impulsive.values[0] { return .impulse }
+            if let s = measured.values[0], !s.isWhite { return .camera(levels: s.cameraLevels) }
+            let e = whiteSlot.values[0]
+            if e.isSignalDependent { return .poissonGaussian(gain: e.gain, sigma: e.offset.squareRoot()) }
+            return .gaussian(sigma: e.sigma)
         }
     }
 
@@ -75,11 +85,15 @@ public enum NoiseModelDCT {
     /// Salt and pepper: more than 1% of the samples are impulses, at both ends, and a fifth of
     /// them far from their neighbours' tone (clipped Gaussian noise makes extremes only near them).
     static func looksImpulsive(_ image: PlanarImage) -> Bool {
-        let color = image.channels >= 3 ? 3 : 1
-        let (salt, pepper, far) = ImpulseFilter.survey(image)
-        let total = salt + pepper
-        return Double(total) > 0.01 * Double(color * image.pixelCount) && min(salt, pepper) * 4 >= total
-            && far * 5 >= total
+        let color = image.channels >= 3 ? 3 : 1, count = color * image.pixelCount
+        // Impulses are extreme samples: too few of those settles it without the survey.
+        var extremes = 0
+        for i in 0..<count where ImpulseFilter.isExtreme(image.samples[i]) { extremes += 1 }
+        guard Double(extremes) > 0.01 * Double(count) else { return false }
+        let survey = ImpulseFilter.survey(image)
+        let total = survey.salt + survey.pepper
+        return Double(total) > 0.01 * Double(count) && min(survey.salt, survey.pepper) * 4 >= total
+            && survey.far() * 5 >= total
     }
 
     /// Noise levels of the passes that refine restored impulses: DCT-sparsity inpainting, each pass

@@ -1,0 +1,1 @@
+../DCTKernels/BlockEnergies.swift
