@@ -43,13 +43,13 @@ public func blockEnergies(plane: UnsafePointer<Float>, width: Int, height: Int, 
                     c0 += w[0] * s; c1 += w[1] * s; c2 += w[2] * s; c3 += w[3] * s
                     c4 += w[4] * s; c5 += w[5] * s; c6 += w[6] * s; c7 += w[7] * s
                 }
-                let coef = [c0, c1, c2, c3, c4, c5, c6, c7]
                 var l = SIMD8<Float>.zero, h = SIMD8<Float>.zero
-                for v in 0..<n {
-                    let e = coef[v] * coef[v]
+                func add(_ c: SIMD8<Float>, _ v: Int) {
+                    let e = c * c
                     l += e * lowMask[v]
                     h += e * highMask[v]
                 }
+                add(c0, 0); add(c1, 1); add(c2, 2); add(c3, 3); add(c4, 4); add(c5, 5); add(c6, 6); add(c7, 7)
                 let k = i * columns + j
                 mean[k] = c0[0] / Float(n)
                 low[k] = l.sum()

@@ -86,7 +86,6 @@ public enum NoiseEstimator {
         return Estimate(sigma: sigma, curve: curve, gain: gain, offset: offset)
     }
 
-
     static func blocks(_ image: PlanarImage, plane c: Int, stride: Int) -> [Block] {
         let w = image.width, h = image.height
         let bx = (w - n) / stride + 1, by = (h - n) / stride + 1, count = bx * by

@@ -42,19 +42,19 @@ public enum NoiseModelDCT {
             return spectrum(image, patchSize: patchSize).map { .camera(levels: $0.cameraLevels) } ?? .gaussian(sigma: estimate.sigma)
         case .auto:
             if sigma > 0 { return .gaussian(sigma: sigma) }
-            // The three surveys are independent: run side by side, they cost about the slowest.
+            // The three surveys are independent: side by side, they take about the slowest's time.
             let impulsive = ResultSlots<Bool>(count: 1), measured = ResultSlots<NoiseSpectrum?>(count: 1)
-            let whiteSlot = ResultSlots<NoiseEstimator.Estimate>(count: 1)
+            let whiteEstimate = ResultSlots<NoiseEstimator.Estimate>(count: 1)
             DispatchQueue.concurrentPerform(iterations: 3) { task in
                 switch task {
                 case 0: impulsive[0] = looksImpulsive(image)
                 case 1: measured[0] = spectrum(image, patchSize: patchSize)
-                default: whiteSlot[0] = white ?? NoiseEstimator.estimate(image)
+                default: whiteEstimate[0] = white ?? NoiseEstimator.estimate(image)
                 }
             }
             if impulsive.values[0] { return .impulse }
             if let s = measured.values[0], !s.isWhite { return .camera(levels: s.cameraLevels) }
-            let e = whiteSlot.values[0]
+            let e = whiteEstimate.values[0]
             if e.isSignalDependent { return .poissonGaussian(gain: e.gain, sigma: e.offset.squareRoot()) }
             return .gaussian(sigma: e.sigma)
         }
