@@ -66,6 +66,10 @@ let package = Package(
             "ImageCore", "DenoiseCore", "CImageCodecs", "CPlatform", "MPRNet", "NeuralCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
+        // bench/conv-speed: the 3x3 kernels alone, per build and layer shape (GMAC/s, share of peak).
+        .executableTarget(name: "conv-speed", dependencies: ["ConvArguments", "ConvKernels", "ConvKernelsAVX2",
+                                                             "ConvKernelsAVX512", "CPlatform"],
+                          path: "bench/conv-speed", swiftSettings: optimize),
         .testTarget(name: "DenoiseCoreTests", dependencies: ["ImageCore", "DenoiseCore", "DCTKernels", "DCTKernelsAVX2", "CPlatform", "CImageCodecs"]),
         .testTarget(name: "MPRNetTests", dependencies: ["MPRNet", "NeuralCore", "ImageCore"]),
     ]

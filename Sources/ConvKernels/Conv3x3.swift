@@ -1,7 +1,8 @@
 import ConvArguments
 
-/// Direct 3x3 convolution (zero padding 1, no bias) over a zero-framed input, for rows `rows`:
-/// output = PReLU(conv(input)) + residual.
+/// 3x3 convolution (zero padding 1, no bias) over a zero-framed input, for rows `rows`:
+/// output = PReLU(conv(input)) + residual. Direct, except in the AVX2 build, which computes pairs
+/// of rows by Winograd F(2x2, 3x3) (Winograd3x3.swift).
 ///
 /// Compiled three times like the DCT kernels: as ConvKernels for baseline x86-64 and, through
 /// symbolic links, as ConvKernelsAVX2 (`-target-cpu haswell`, `CONV_FMA`) and ConvKernelsAVX512
@@ -14,59 +15,73 @@ import ConvArguments
 /// Only the output rows `rows` are written.
 public func conv3x3Rows(_ a: Conv3x3Arguments, rows: Range<Int>) {
     #if CONV_FMA && !CONV_WIDE
-    // AVX2's 16 ymm registers: 6 output channels × 2 vectors (16 pixels) in 12 accumulators, so
-    // each tap's 2 input loads and 6 weight broadcasts feed 12 FMAs (9 loads for 8 FMAs in
-    // `eightAndOne`); a last block of fewer channels runs as six and keeps what it needs.
-    let wide = a.width / (2 * convLanes) * (2 * convLanes)
-    for y in rows {
-        for oc in Swift.stride(from: 0, to: a.cout, by: 6) {
-            for x0 in Swift.stride(from: 0, to: wide, by: 2 * convLanes) { sixByTwo(a, y, oc, x0, valid: min(6, a.cout - oc)) }
-        }
-        eightAndOne(a, y, channels: 0..<a.cout, columns: wide..<a.width)
+    // Row pairs go through Winograd F(2x2, 3x3) over whole blocks of 32 columns; the rest of a
+    // row, a last single row, and layers of few input channels (whose tile transforms would cost
+    // more than the multiplications they save) through the direct kernel.
+    let blocks = a.width / winogradBlock * winogradBlock
+    if blocks > 0 && rows.count >= 2 && a.cin >= winogradMinimumChannels {
+        let u = winogradWeights(a)
+        let scratch = winogradScratch(a)
+        var v = [Float](repeating: 0, count: scratch.tiles), m = [Float](repeating: 0, count: scratch.products)
+        u.withUnsafeBufferPointer { up in
+        v.withUnsafeMutableBufferPointer { vp in
+        m.withUnsafeMutableBufferPointer { mp in
+            for y in Swift.stride(from: rows.lowerBound, to: rows.upperBound - 1, by: 2) {
+                winogradRowPair(a, y, columns: blocks, u: up.baseAddress!, v: vp.baseAddress!, m: mp.baseAddress!)
+                for row in y...(y + 1) { directRow(a, row, from: blocks) }
+            }
+        }}}
+        if rows.count % 2 == 1 { directRow(a, rows.upperBound - 1, from: 0) }
+        return
     }
+    for y in rows { directRow(a, y, from: 0) }
     #else
     for y in rows { eightAndOne(a, y, channels: 0..<a.cout, columns: 0..<a.width) }
     #endif
 }
 
+/// The direct kernel alone, for rows `rows` (what `conv3x3Rows` runs where Winograd does not):
+/// for benchmarks that compare the two.
+package func conv3x3RowsDirect(_ a: Conv3x3Arguments, rows: Range<Int>) {
+    #if CONV_FMA && !CONV_WIDE
+    for y in rows { directRow(a, y, from: 0) }
+    #else
+    conv3x3Rows(a, rows: rows)
+    #endif
+}
+
 #if CONV_FMA && !CONV_WIDE
+/// Row y from column `x`. AVX2's 16 ymm registers: 6 output channels × 2 vectors (16 pixels) in 12
+/// accumulators, so each tap's 2 input loads and 6 weight broadcasts feed 12 FMAs (9 loads for 8
+/// FMAs in `eightAndOne`); a last block of fewer channels runs as six and keeps what it needs.
+@inline(__always) func directRow(_ a: Conv3x3Arguments, _ y: Int, from x: Int) {
+    let wide = x + (a.width - x) / (2 * convLanes) * (2 * convLanes)
+    for oc in Swift.stride(from: 0, to: a.cout, by: 6) {
+        for x0 in Swift.stride(from: x, to: wide, by: 2 * convLanes) { sixByTwo(a, y, oc, x0, valid: min(6, a.cout - oc)) }
+    }
+    eightAndOne(a, y, channels: 0..<a.cout, columns: wide..<a.width)
+}
+
 /// Output channels oc..<oc+valid (valid ≤ 6; the missing ones computed as the last and dropped),
 /// pixels x0..<x0+16 of row y (all inside the row).
 @inline(__always) func sixByTwo(_ a: Conv3x3Arguments, _ y: Int, _ oc: Int, _ x0: Int, valid: Int) {
-    let cin = a.cin, P = a.paddedWidth, L = convLanes
-    let channel = { (j: Int) in a.weights + (oc + min(j, valid - 1)) * cin * 9 }
-    let (w0, w1, w2, w3, w4, w5) = (channel(0), channel(1), channel(2), channel(3), channel(4), channel(5))
-    var p0 = Vector(), p1 = Vector(), p2 = Vector(), p3 = Vector(), p4 = Vector(), p5 = Vector()
-    var q0 = Vector(), q1 = Vector(), q2 = Vector(), q3 = Vector(), q4 = Vector(), q5 = Vector()
+    let cin = a.cin, P = a.paddedWidth, L = convLanes, last = oc + valid - 1
+    var acc = SixByTwo()
     for ic in 0..<cin {
         let src = a.input + ic * a.planeStride + y * P + x0, k = ic * 9
         for ky in 0..<3 {
             for kx in 0..<3 {
                 let at = src + ky * P + kx, t = k + ky * 3 + kx
-                let u = load(at), v = load(at + L)
-                var b = w0[t]
-                fma(&p0, b, u); fma(&q0, b, v)
-                b = w1[t]
-                fma(&p1, b, u); fma(&q1, b, v)
-                b = w2[t]
-                fma(&p2, b, u); fma(&q2, b, v)
-                b = w3[t]
-                fma(&p3, b, u); fma(&q3, b, v)
-                b = w4[t]
-                fma(&p4, b, u); fma(&q4, b, v)
-                b = w5[t]
-                fma(&p5, b, u); fma(&q5, b, v)
+                acc.add(load(at), load(at + L)) { a.weights[min(oc + $0, last) * cin * 9 + t] }
             }
         }
     }
     let plane = a.height * a.width, at = (oc * a.height + y) * a.width + x0
-    @inline(__always) func put(_ p: Vector, _ q: Vector, _ j: Int) {
-        guard j < valid else { return }
+    acc.forEach(valid: valid) { j, p, q in
         let o = at + j * plane
         store(p, slope: a.preluSlope, residual: a.residual.map { $0 + o }, a.output + o, L)
         store(q, slope: a.preluSlope, residual: a.residual.map { $0 + o + L }, a.output + o + L, L)
     }
-    put(p0, q0, 0); put(p1, q1, 1); put(p2, q2, 2); put(p3, q3, 3); put(p4, q4, 4); put(p5, q5, 5)
 }
 #endif
 

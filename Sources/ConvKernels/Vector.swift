@@ -53,6 +53,41 @@ typealias Vector = SIMD8<Float>  // one ymm register (two xmm in the baseline bu
 }
 #endif
 
+#if CONV_FMA && !CONV_WIDE
+/// AVX2's register block: 6 output channels × 2 vectors in 12 of the 16 ymm registers, so each
+/// step's 2 input loads and 6 weight broadcasts feed 12 FMAs. Kept in registers once inlined.
+struct SixByTwo {
+    var p0 = Vector(), p1 = Vector(), p2 = Vector(), p3 = Vector(), p4 = Vector(), p5 = Vector()
+    var q0 = Vector(), q1 = Vector(), q2 = Vector(), q3 = Vector(), q4 = Vector(), q5 = Vector()
+
+    /// Adds weight(j) × (u, v) to channel j's pair of accumulators.
+    @inline(__always) mutating func add(_ u: Vector, _ v: Vector, _ weight: (Int) -> Float) {
+        var b = weight(0)
+        fma(&p0, b, u); fma(&q0, b, v)
+        b = weight(1)
+        fma(&p1, b, u); fma(&q1, b, v)
+        b = weight(2)
+        fma(&p2, b, u); fma(&q2, b, v)
+        b = weight(3)
+        fma(&p3, b, u); fma(&q3, b, v)
+        b = weight(4)
+        fma(&p4, b, u); fma(&q4, b, v)
+        b = weight(5)
+        fma(&p5, b, u); fma(&q5, b, v)
+    }
+
+    /// Hands each of the first `valid` channels' pair to `put`.
+    @inline(__always) func forEach(valid: Int, _ put: (Int, Vector, Vector) -> Void) {
+        put(0, p0, q0)
+        if valid > 1 { put(1, p1, q1) }
+        if valid > 2 { put(2, p2, q2) }
+        if valid > 3 { put(3, p3, q3) }
+        if valid > 4 { put(4, p4, q4) }
+        if valid > 5 { put(5, p5, q5) }
+    }
+}
+#endif
+
 /// Pixels per vector. The 3x3 kernel reads up to this many floats past a row's last pixel.
 public let convLanes = Vector.scalarCount
 
@@ -77,4 +112,23 @@ public let convLanes = Vector.scalarCount
 @inline(never) func storePartial(_ v: Vector, residual: UnsafePointer<Float>?, _ o: UnsafeMutablePointer<Float>, _ count: Int) {
     let r = residual.map { v + load($0, count) } ?? v
     withUnsafeBytes(of: r) { o.update(from: $0.baseAddress!.assumingMemoryBound(to: Float.self), count: count) }
+}
+
+/// Multiply-adds per second (in units of 1e9) this build's vector FMA reaches on one core: 12
+/// independent accumulators, as the kernels keep, over about 2e8 operations. For benchmarks.
+package func measuredFMAPeak(seconds: () -> Double) -> Double {
+    var a = (Vector(), Vector(), Vector(), Vector(), Vector(), Vector())
+    var b = (Vector(), Vector(), Vector(), Vector(), Vector(), Vector())
+    let x = load([Float](repeating: 1.000001, count: convLanes), convLanes), w: Float = 0.999999
+    let iterations = 200_000_000 / (12 * convLanes)
+    let start = seconds()
+    for _ in 0..<iterations {
+        fma(&a.0, w, x); fma(&a.1, w, x); fma(&a.2, w, x); fma(&a.3, w, x); fma(&a.4, w, x); fma(&a.5, w, x)
+        fma(&b.0, w, x); fma(&b.1, w, x); fma(&b.2, w, x); fma(&b.3, w, x); fma(&b.4, w, x); fma(&b.5, w, x)
+    }
+    let elapsed = seconds() - start
+    // The sums feed the result, so the loop cannot be dropped (0 × a float is not folded away).
+    var sink = [Float](repeating: 0, count: convLanes)
+    storeFull(a.0 + a.1 + a.2 + a.3 + a.4 + a.5 + b.0 + b.1 + b.2 + b.3 + b.4 + b.5, &sink)
+    return Double(iterations * 12 * convLanes) / elapsed / 1e9 + 0 * Double(sink[0])
 }

@@ -85,10 +85,13 @@ let ops = Ops(threads: 2)
     }
 
     /// Every kernel build this CPU runs, 1x1 and 3x3, with and without PReLU and residual, on sizes
-    /// that leave partial vectors, channel counts that leave a partial block of eight, and an image
-    /// large enough to be split across two threads.
-    @Test(arguments: [(5, 7), (3, 37), (40, 301)]) func convolutionsMatchDirectSums(size: (Int, Int)) {
-        let (H, W) = size, cin = 3, cout = 11
+    /// that leave partial vectors, channel counts that leave a partial block of eight (and of six),
+    /// and an image large enough to be split across two threads. With 9 input channels and 32 or more
+    /// columns the AVX2 build's 3x3 goes through Winograd: several chunks of blocks, remainder
+    /// columns and an odd last row.
+    @Test(arguments: [(5, 7, 3), (3, 37, 3), (40, 301, 3), (3, 37, 9), (41, 301, 9)])
+    func convolutionsMatchDirectSums(size: (Int, Int, Int)) {
+        let (H, W, cin) = size, cout = 11
         let x = Tensor(channels: cin, height: H, width: W, samples: (0..<cin * H * W).map { Float(($0 * 37) % 11) - 5 })
         let residual = Tensor(channels: cout, height: H, width: W, samples: (0..<cout * H * W).map { Float($0 % 7) })
         for k in [1, 3] {

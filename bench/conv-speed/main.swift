@@ -1,0 +1,88 @@
+// The 3x3 convolution kernels alone, one thread, per layer shape: GMAC/s of each build the CPU runs
+// (multiply-adds of the direct definition, so Winograd shows as the speed it is worth), beside the
+// direct kernel of the same build, and the share of the build's FMA peak measured on this core.
+//
+//     swift run -c release conv-speed            # the shapes of the shipped model
+//     swift run -c release conv-speed 24 24 256  # cin cout size
+import ConvArguments
+import ConvKernels
+import ConvKernelsAVX2
+import ConvKernelsAVX512
+import CPlatform
+import Foundation
+
+struct Build {
+    let name: String, lanes: Int
+    let run: (Conv3x3Arguments, Range<Int>) -> Void
+    let direct: (Conv3x3Arguments, Range<Int>) -> Void
+    let peak: (() -> Double) -> Double
+}
+
+var builds = [Build(name: "baseline", lanes: ConvKernels.convLanes, run: ConvKernels.conv3x3Rows,
+                    direct: ConvKernels.conv3x3RowsDirect, peak: ConvKernels.measuredFMAPeak)]
+if denoise_cpu_has_avx2() != 0 {
+    builds.append(Build(name: "avx2", lanes: ConvKernelsAVX2.convLanes, run: ConvKernelsAVX2.conv3x3Rows,
+                        direct: ConvKernelsAVX2.conv3x3RowsDirect, peak: ConvKernelsAVX2.measuredFMAPeak))
+}
+if denoise_cpu_has_avx512() != 0 {
+    builds.append(Build(name: "avx512", lanes: ConvKernelsAVX512.convLanes, run: ConvKernelsAVX512.conv3x3Rows,
+                        direct: ConvKernelsAVX512.conv3x3RowsDirect, peak: ConvKernelsAVX512.measuredFMAPeak))
+}
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
+
+/// The CPU's model name from /proc/cpuinfo.
+func cpu() -> String {
+    let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    return info.split(separator: "\n").first { $0.hasPrefix("model name") }?
+        .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+}
+
+/// Best of five runs, in seconds, of `kernel` over all rows.
+func time(_ a: Conv3x3Arguments, _ kernel: (Conv3x3Arguments, Range<Int>) -> Void) -> Double {
+    var best = Double.infinity
+    for _ in 0..<5 {
+        let t = now()
+        kernel(a, 0..<a.height)
+        best = min(best, now() - t)
+    }
+    return best
+}
+
+let args = CommandLine.arguments.dropFirst().compactMap { Int($0) }
+// The shipped model's 3x3 layers (compact config: 24 features, encoder 24/40/56, the ORSNet 32) at
+// the sizes a 512x512 tile gives them, and its first layer (3 channels).
+let shapes = args.count == 3 ? [(args[0], args[1], args[2])]
+    : [(3, 24, 512), (24, 24, 256), (40, 40, 128), (56, 56, 64), (32, 32, 512)]
+print("\(cpu()), one thread; GMAC/s counted as the direct definition's multiply-adds (Winograd does fewer),")
+print("beside the build's measured FMA peak (12 independent vector FMAs in a loop)")
+for build in builds {
+    let peak = build.peak(now)
+    print("\n\(build.name)" + String(format: " (FMA peak %.1f GMAC/s)", peak))
+    print("   cin  cout   size |  kernel  direct  ratio | of peak")
+    for (cin, cout, size) in shapes {
+        let H = size, W = size, Wp = W + 2 + build.lanes, planeStride = (H + 2) * Wp
+        var input = [Float](repeating: 0, count: cin * planeStride)
+        var seed: UInt64 = 1
+        func random() -> Float {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Float(seed >> 40) / Float(1 << 24) - 0.5
+        }
+        for c in 0..<cin { for y in 0..<H { for x in 0..<W { input[c * planeStride + (y + 1) * Wp + x + 1] = random() } } }
+        let weights = (0..<cout * cin * 9).map { _ in random() * 0.2 }
+        var output = [Float](repeating: 0, count: cout * H * W)
+        let macs = Double(cin * cout * 9 * H * W)
+        input.withUnsafeBufferPointer { ip in
+            weights.withUnsafeBufferPointer { wp in
+                output.withUnsafeMutableBufferPointer { op in
+                    let a = Conv3x3Arguments(input: ip.baseAddress!, cin: cin, width: W, height: H, paddedWidth: Wp,
+                                             planeStride: planeStride, weights: wp.baseAddress!, cout: cout,
+                                             output: op.baseAddress!, residual: nil, preluSlope: 1)
+                    let kernel = macs / time(a, build.run) / 1e9, direct = macs / time(a, build.direct) / 1e9
+                    let share = String(format: "%6.0f%%", 100 * kernel / peak)
+                    print(String(format: "  %4d  %4d  %5d | %7.1f %7.1f  %4.2fx | ", cin, cout, size, kernel, direct, kernel / direct) + share)
+                }
+            }
+        }
+    }
+}
