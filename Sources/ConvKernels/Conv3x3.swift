@@ -1,8 +1,8 @@
 import ConvArguments
 
 /// 3x3 convolution (zero padding 1, no bias) over a zero-framed input, for rows `rows`:
-/// output = PReLU(conv(input)) + residual. Direct, except in the AVX2 build, which computes pairs
-/// of rows by Winograd F(2x2, 3x3) (Winograd3x3.swift).
+/// output = PReLU(conv(input)) + residual. Direct in the baseline build; the AVX2 and AVX-512 ones
+/// compute pairs of rows by Winograd F(2x2, 3x3) (Winograd3x3.swift) where it pays.
 ///
 /// Compiled three times like the DCT kernels: as ConvKernels for baseline x86-64 and, through
 /// symbolic links, as ConvKernelsAVX2 (`-target-cpu haswell`, `CONV_FMA`) and ConvKernelsAVX512
@@ -14,10 +14,10 @@ import ConvArguments
 ///
 /// Only the output rows `rows` are written.
 public func conv3x3Rows(_ a: Conv3x3Arguments, rows: Range<Int>) {
-    #if CONV_FMA && !CONV_WIDE
-    // Row pairs go through Winograd F(2x2, 3x3) over whole blocks of 32 columns; the rest of a
-    // row, a last single row, and layers of few input channels (whose tile transforms would cost
-    // more than the multiplications they save) through the direct kernel.
+    #if CONV_FMA
+    // Row pairs go through Winograd F(2x2, 3x3) over whole blocks of columns; the rest of a row, a
+    // last single row, and layers of few input channels (whose tile transforms would cost more
+    // than the multiplications they save) through the direct kernel.
     let blocks = a.width / winogradBlock * winogradBlock
     if blocks > 0 && rows.count >= 2 && a.cin >= winogradMinimumChannels {
         let u = winogradWeights(a)
@@ -34,39 +34,38 @@ public func conv3x3Rows(_ a: Conv3x3Arguments, rows: Range<Int>) {
         if rows.count % 2 == 1 { directRow(a, rows.upperBound - 1, from: 0) }
         return
     }
-    for y in rows { directRow(a, y, from: 0) }
-    #else
-    for y in rows { eightAndOne(a, y, channels: 0..<a.cout, columns: 0..<a.width) }
     #endif
+    for y in rows { directRow(a, y, from: 0) }
 }
 
 /// The direct kernel alone, for rows `rows` (what `conv3x3Rows` runs where Winograd does not):
 /// for benchmarks that compare the two.
 package func conv3x3RowsDirect(_ a: Conv3x3Arguments, rows: Range<Int>) {
-    #if CONV_FMA && !CONV_WIDE
     for y in rows { directRow(a, y, from: 0) }
-    #else
-    conv3x3Rows(a, rows: rows)
-    #endif
 }
 
-#if CONV_FMA && !CONV_WIDE
-/// Row y from column `x`. AVX2's 16 ymm registers: 6 output channels × 2 vectors (16 pixels) in 12
-/// accumulators, so each tap's 2 input loads and 6 weight broadcasts feed 12 FMAs (9 loads for 8
-/// FMAs in `eightAndOne`); a last block of fewer channels runs as six and keeps what it needs.
+/// Row y from column `x`, directly. AVX2's 16 ymm registers: 6 output channels × 2 vectors (16
+/// pixels) in 12 accumulators, so each tap's 2 input loads and 6 weight broadcasts feed 12 FMAs
+/// (9 loads for 8 FMAs in `eightAndOne`); a last block of fewer channels runs as six and keeps what
+/// it needs. The other builds: eight channels of one vector (16 zmm registers in the AVX-512 one).
 @inline(__always) func directRow(_ a: Conv3x3Arguments, _ y: Int, from x: Int) {
+    #if CONV_FMA && !CONV_WIDE
     let wide = x + (a.width - x) / (2 * convLanes) * (2 * convLanes)
     for oc in Swift.stride(from: 0, to: a.cout, by: 6) {
         for x0 in Swift.stride(from: x, to: wide, by: 2 * convLanes) { sixByTwo(a, y, oc, x0, valid: min(6, a.cout - oc)) }
     }
     eightAndOne(a, y, channels: 0..<a.cout, columns: wide..<a.width)
+    #else
+    eightAndOne(a, y, channels: 0..<a.cout, columns: x..<a.width)
+    #endif
 }
 
+#if CONV_FMA && !CONV_WIDE
 /// Output channels oc..<oc+valid (valid ≤ 6; the missing ones computed as the last and dropped),
 /// pixels x0..<x0+16 of row y (all inside the row).
 @inline(__always) func sixByTwo(_ a: Conv3x3Arguments, _ y: Int, _ oc: Int, _ x0: Int, valid: Int) {
     let cin = a.cin, P = a.paddedWidth, L = convLanes, last = oc + valid - 1
-    var acc = SixByTwo()
+    var acc = SixByTwo<Vector>()
     for ic in 0..<cin {
         let src = a.input + ic * a.planeStride + y * P + x0, k = ic * 9
         for ky in 0..<3 {

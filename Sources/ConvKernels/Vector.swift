@@ -53,31 +53,32 @@ typealias Vector = SIMD8<Float>  // one ymm register (two xmm in the baseline bu
 }
 #endif
 
-#if CONV_FMA && !CONV_WIDE
-/// AVX2's register block: 6 output channels × 2 vectors in 12 of the 16 ymm registers, so each
-/// step's 2 input loads and 6 weight broadcasts feed 12 FMAs. Kept in registers once inlined.
-struct SixByTwo {
-    var p0 = Vector(), p1 = Vector(), p2 = Vector(), p3 = Vector(), p4 = Vector(), p5 = Vector()
-    var q0 = Vector(), q1 = Vector(), q2 = Vector(), q3 = Vector(), q4 = Vector(), q5 = Vector()
+#if CONV_FMA
+/// A register block of 6 output channels × 2 vectors (12 accumulators: 12 of AVX2's 16 ymm
+/// registers), so each step's 2 input loads and 6 weight broadcasts feed 12 FMAs. Kept in
+/// registers once inlined.
+struct SixByTwo<V: SIMD> where V.Scalar == Float {
+    var p0 = V(), p1 = V(), p2 = V(), p3 = V(), p4 = V(), p5 = V()
+    var q0 = V(), q1 = V(), q2 = V(), q3 = V(), q4 = V(), q5 = V()
 
     /// Adds weight(j) × (u, v) to channel j's pair of accumulators.
-    @inline(__always) mutating func add(_ u: Vector, _ v: Vector, _ weight: (Int) -> Float) {
-        var b = weight(0)
-        fma(&p0, b, u); fma(&q0, b, v)
-        b = weight(1)
-        fma(&p1, b, u); fma(&q1, b, v)
-        b = weight(2)
-        fma(&p2, b, u); fma(&q2, b, v)
-        b = weight(3)
-        fma(&p3, b, u); fma(&q3, b, v)
-        b = weight(4)
-        fma(&p4, b, u); fma(&q4, b, v)
-        b = weight(5)
-        fma(&p5, b, u); fma(&q5, b, v)
+    @inline(__always) mutating func add(_ u: V, _ v: V, _ weight: (Int) -> Float) {
+        var b = V(repeating: weight(0))
+        p0.addProduct(b, u); q0.addProduct(b, v)
+        b = V(repeating: weight(1))
+        p1.addProduct(b, u); q1.addProduct(b, v)
+        b = V(repeating: weight(2))
+        p2.addProduct(b, u); q2.addProduct(b, v)
+        b = V(repeating: weight(3))
+        p3.addProduct(b, u); q3.addProduct(b, v)
+        b = V(repeating: weight(4))
+        p4.addProduct(b, u); q4.addProduct(b, v)
+        b = V(repeating: weight(5))
+        p5.addProduct(b, u); q5.addProduct(b, v)
     }
 
     /// Hands each of the first `valid` channels' pair to `put`.
-    @inline(__always) func forEach(valid: Int, _ put: (Int, Vector, Vector) -> Void) {
+    @inline(__always) func forEach(valid: Int, _ put: (Int, V, V) -> Void) {
         put(0, p0, q0)
         if valid > 1 { put(1, p1, q1) }
         if valid > 2 { put(2, p2, q2) }

@@ -2,24 +2,61 @@ import ConvArguments
 
 // Winograd F(2x2, 3x3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016):
 // each 2x2 block of outputs comes from its 4x4 input tile with 16 multiplications per channel pair
-// instead of 36, at the cost of transforming tiles in and out. Built into the AVX2 kernels only:
-// there the FMA rate, not memory, bounds the direct kernel (measured at AVX2's FMA peak), while
-// AVX-512's direct kernel gains nothing from it.
+// instead of 36, at the cost of transforming tiles in and out. In the AVX2 and AVX-512 builds, where
+// the direct kernel runs at the FMA peak.
 //
 //   input tile  V = Bᵀ d B,  Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
 //   weights     U = G g Gᵀ,  G  = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]
 //   output      Y = Aᵀ (Σ_ic U ⊙ V) A,  Aᵀ = [1 1 1 0; 0 1 -1 -1]
 //
-// Tiles are processed 16 at a time (two vectors of 8, one lane per tile: 2 output rows × 32
-// columns), so the sum over input channels is, for each of the 16 tile positions ξ, a small matrix
-// product that the register-blocked loop of the direct kernel runs (6 channels × 2 vectors).
+// One lane per tile: a block is two vectors of tiles (2 output rows × 4 lanes' worth of columns),
+// and the sum over input channels is, for each of the 16 tile positions ξ, a small matrix product
+// run in a register block of 6 channels × 2 vectors.
 
-#if CONV_FMA && !CONV_WIDE
-/// Output columns one block of 16 tiles covers.
-let winogradBlock = 32
-/// Input channels below which the direct kernel is faster (measured: 3 channels run at a third of
-/// its speed through Winograd, 24 at 1.4 times).
+#if CONV_FMA
+#if CONV_WIDE
+typealias Tiles = SIMD16<Float>  // one zmm register
+#else
+typealias Tiles = SIMD8<Float>  // one ymm register
+#endif
+/// Tiles per block, and the output columns a block covers.
+let blockTiles = 2 * Tiles.scalarCount
+let winogradBlock = 2 * blockTiles
+/// Input channels below which the direct kernel is faster (measured on AVX2: 3 channels run at a
+/// third of its speed through Winograd, 24 at 1.4 times).
 let winogradMinimumChannels = 8
+/// Blocks transformed together, 128 columns: each pass then reads and writes runs the prefetchers
+/// follow, and its scratch stays in L2 (256 columns on AVX-512 ran slower than direct on 32-channel
+/// 512-pixel rows).
+let winogradChunk = 128 / winogradBlock
+
+@inline(__always) func loadTiles(_ p: UnsafePointer<Float>) -> Tiles { UnsafeRawPointer(p).loadUnaligned(as: Tiles.self) }
+@inline(__always) func storeTiles(_ v: Tiles, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: Tiles.self)
+}
+
+/// The even- and odd-indexed of the 2n floats at `p` (n = lanes).
+@inline(__always) func evensAndOdds(_ p: UnsafePointer<Float>) -> (Tiles, Tiles) {
+    #if CONV_WIDE
+    let lo = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+    let hi = UnsafeRawPointer(p).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+    return (Tiles(lowHalf: lo.evenHalf, highHalf: hi.evenHalf), Tiles(lowHalf: lo.oddHalf, highHalf: hi.oddHalf))
+    #else
+    let s = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+    return (s.evenHalf, s.oddHalf)
+    #endif
+}
+
+/// even[0], odd[0], even[1], odd[1], ... as two vectors (written out lane by lane: the form that
+/// LLVM turns into a few unpack and permute instructions).
+@inline(__always) func interleave(_ e: Tiles, _ o: Tiles) -> (Tiles, Tiles) {
+    #if CONV_WIDE
+    (Tiles(e[0], o[0], e[1], o[1], e[2], o[2], e[3], o[3], e[4], o[4], e[5], o[5], e[6], o[6], e[7], o[7]),
+     Tiles(e[8], o[8], e[9], o[9], e[10], o[10], e[11], o[11], e[12], o[12], e[13], o[13], e[14], o[14], e[15], o[15]))
+    #else
+    (Tiles(e[0], o[0], e[1], o[1], e[2], o[2], e[3], o[3]), Tiles(e[4], o[4], e[5], o[5], e[6], o[6], e[7], o[7]))
+    #endif
+}
 
 /// The transformed weights, [ξ][ic][oc] (ξ = 4 × row + column of the 4x4 tile position).
 func winogradWeights(_ a: Conv3x3Arguments) -> [Float] {
@@ -48,103 +85,100 @@ func winogradWeights(_ a: Conv3x3Arguments) -> [Float] {
     return u
 }
 
-/// Blocks of 16 tiles transformed together: each pass then reads and writes runs of 128 columns,
-/// which the prefetchers follow, and its scratch stays in L2.
-let winogradChunk = 4
-
 /// Scratch floats `winogradRowPair` needs for `a`: the transformed input tiles, then the products.
 func winogradScratch(_ a: Conv3x3Arguments) -> (tiles: Int, products: Int) {
-    (winogradChunk * 16 * a.cin * 16, winogradChunk * 16 * a.cout * 16)
+    (winogradChunk * 16 * a.cin * blockTiles, winogradChunk * 16 * a.cout * blockTiles)
 }
 
 /// Output rows y and y + 1, columns 0..<`columns` (a multiple of `winogradBlock`), all channels.
 /// `u`: `winogradWeights(a)`; `v`, `m`: scratch of the sizes `winogradScratch(a)` gives.
 func winogradRowPair(_ a: Conv3x3Arguments, _ y: Int, columns: Int, u: UnsafePointer<Float>,
                      v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>) {
-    let cin = a.cin, cout = a.cout
+    let cin = a.cin, cout = a.cout, T = blockTiles
     let chunk = winogradChunk * winogradBlock
     for x0 in Swift.stride(from: 0, to: columns, by: chunk) {
         let blocks = min(chunk, columns - x0) / winogradBlock
         for ic in 0..<cin {
-            for b in 0..<blocks { transformInput(a, y, x0 + b * winogradBlock, ic, v + b * 16 * cin * 16) }
+            for b in 0..<blocks { transformInput(a, y, x0 + b * winogradBlock, ic, v + b * 16 * cin * T) }
         }
-        for b in 0..<blocks { multiply(a, u, v + b * 16 * cin * 16, m + b * 16 * cout * 16) }
+        for b in 0..<blocks { multiply(a, u, v + b * 16 * cin * T, m + b * 16 * cout * T) }
         for oc in 0..<cout {
-            for b in 0..<blocks { transformOutput(a, y, x0 + b * winogradBlock, oc, m + b * 16 * cout * 16) }
+            for b in 0..<blocks { transformOutput(a, y, x0 + b * winogradBlock, oc, m + b * 16 * cout * T) }
         }
     }
 }
 
-/// Bᵀ d B for the 16 tiles of channel `ic` at columns x0..<x0+32 (tile t reads padded rows y..y+3,
-/// columns x0+2t ..< x0+2t+4): v[(ξ × cin + ic) × 16 + t].
+/// Bᵀ d B for the tiles of channel `ic` in the block at column x0 (tile t reads padded rows y..y+3,
+/// columns x0+2t ..< x0+2t+4): v[(ξ × cin + ic) × blockTiles + t].
 @inline(__always) func transformInput(_ a: Conv3x3Arguments, _ y: Int, _ x0: Int, _ ic: Int, _ v: UnsafeMutablePointer<Float>) {
-    let cin = a.cin, P = a.paddedWidth, L = convLanes
+    let cin = a.cin, P = a.paddedWidth, n = Tiles.scalarCount, T = blockTiles
     let src = a.input + ic * a.planeStride + y * P + x0
     for half in 0..<2 {
-        let out = v + ic * 16 + L * half
+        let out = v + ic * T + n * half
         // d B along each of the 4 rows, then Bᵀ down the columns.
-        @inline(__always) func columns(_ row: Int) -> (Vector, Vector, Vector, Vector) {
-            let at = UnsafeRawPointer(src + row * P + 16 * half)
-            let s = at.loadUnaligned(as: SIMD16<Float>.self)
-            let s2 = at.loadUnaligned(fromByteOffset: 8, as: SIMD16<Float>.self)
-            let d0 = s.evenHalf, d1 = s.oddHalf, d2 = s2.evenHalf, d3 = s2.oddHalf
+        @inline(__always) func columns(_ row: Int) -> (Tiles, Tiles, Tiles, Tiles) {
+            let at = src + row * P + 2 * n * half
+            let (d0, d1) = evensAndOdds(at), (d2, d3) = evensAndOdds(at + 2)
             return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
         }
         let (a0, a1, a2, a3) = columns(0), (b0, b1, b2, b3) = columns(1)
         let (c0, c1, c2, c3) = columns(2), (e0, e1, e2, e3) = columns(3)
-        @inline(__always) func put(_ r0: Vector, _ r1: Vector, _ r2: Vector, _ r3: Vector, _ c: Int) {
-            storeFull(r0 - r2, out + c * cin * 16)
-            storeFull(r1 + r2, out + (4 + c) * cin * 16)
-            storeFull(r2 - r1, out + (8 + c) * cin * 16)
-            storeFull(r1 - r3, out + (12 + c) * cin * 16)
+        @inline(__always) func put(_ r0: Tiles, _ r1: Tiles, _ r2: Tiles, _ r3: Tiles, _ c: Int) {
+            storeTiles(r0 - r2, out + c * cin * T)
+            storeTiles(r1 + r2, out + (4 + c) * cin * T)
+            storeTiles(r2 - r1, out + (8 + c) * cin * T)
+            storeTiles(r1 - r3, out + (12 + c) * cin * T)
         }
         put(a0, b0, c0, e0, 0); put(a1, b1, c1, e1, 1); put(a2, b2, c2, e2, 2); put(a3, b3, c3, e3, 3)
     }
 }
 
-/// m[(ξ × cout + oc) × 16 + t] = Σ_ic u[(ξ × cin + ic) × cout + oc] v[(ξ × cin + ic) × 16 + t]: for each
-/// ξ a small matrix product, 6 output channels × 16 tiles per pass (12 accumulators).
+/// m[(ξ × cout + oc) × T + t] = Σ_ic u[(ξ × cin + ic) × cout + oc] v[(ξ × cin + ic) × T + t] (T =
+/// blockTiles): for each ξ a small matrix product, 6 output channels × 2 vectors of tiles per pass.
 @inline(__always) func multiply(_ a: Conv3x3Arguments, _ u: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
                                 _ m: UnsafeMutablePointer<Float>) {
-    let cin = a.cin, cout = a.cout, L = convLanes
+    let cin = a.cin, cout = a.cout, n = Tiles.scalarCount, T = blockTiles
     for xi in 0..<16 {
-        let vx = v + xi * cin * 16, ux = u + xi * cin * cout, mx = m + xi * cout * 16
+        let vx = v + xi * cin * T, ux = u + xi * cin * cout, mx = m + xi * cout * T
         for oc in Swift.stride(from: 0, to: cout, by: 6) {
             // A last block of fewer channels computes its last one in the missing places.
             let valid = min(6, cout - oc), last = oc + valid - 1
-            var acc = SixByTwo()
+            var acc = SixByTwo<Tiles>()
             for ic in 0..<cin {
                 let k = ux + ic * cout
-                acc.add(load(vx + ic * 16), load(vx + ic * 16 + L)) { k[min(oc + $0, last)] }
+                acc.add(loadTiles(vx + ic * T), loadTiles(vx + ic * T + n)) { k[min(oc + $0, last)] }
             }
             acc.forEach(valid: valid) { j, p, q in
-                storeFull(p, mx + (oc + j) * 16)
-                storeFull(q, mx + (oc + j) * 16 + L)
+                storeTiles(p, mx + (oc + j) * T)
+                storeTiles(q, mx + (oc + j) * T + n)
             }
         }
     }
 }
 
-/// Aᵀ M A for output channel `oc` of the 16 tiles at columns x0..<x0+32, then PReLU and the residual
-/// through the direct kernel's store.
+/// Aᵀ M A for output channel `oc` of the block at column x0, then PReLU and the residual.
 @inline(__always) func transformOutput(_ a: Conv3x3Arguments, _ y: Int, _ x0: Int, _ oc: Int, _ m: UnsafePointer<Float>) {
-    let cout = a.cout, L = convLanes
+    let cout = a.cout, n = Tiles.scalarCount, T = blockTiles
     for half in 0..<2 {
-        let base = m + oc * 16 + L * half
-        @inline(__always) func at(_ xi: Int) -> Vector { load(base + xi * cout * 16) }
+        let base = m + oc * T + n * half
+        @inline(__always) func at(_ xi: Int) -> Tiles { loadTiles(base + xi * cout * T) }
         // Aᵀ along the columns of each tile row, then along the rows.
-        @inline(__always) func row(_ i: Int) -> (Vector, Vector) {
+        @inline(__always) func row(_ i: Int) -> (Tiles, Tiles) {
             let (m0, m1, m2, m3) = (at(4 * i), at(4 * i + 1), at(4 * i + 2), at(4 * i + 3))
             return (m0 + m1 + m2, m1 - m2 - m3)
         }
         let (s0, t0) = row(0), (s1, t1) = row(1), (s2, t2) = row(2), (s3, t3) = row(3)
         // Lane t holds tile t: its left pixels in `even`, its right ones in `odd`.
-        @inline(__always) func emit(_ dy: Int, _ even: Vector, _ odd: Vector) {
-            let o = (oc * a.height + y + dy) * a.width + x0 + 16 * half
-            let lo = Vector(even[0], odd[0], even[1], odd[1], even[2], odd[2], even[3], odd[3])
-            let hi = Vector(even[4], odd[4], even[5], odd[5], even[6], odd[6], even[7], odd[7])
-            store(lo, slope: a.preluSlope, residual: a.residual.map { $0 + o }, a.output + o, L)
-            store(hi, slope: a.preluSlope, residual: a.residual.map { $0 + o + L }, a.output + o + L, L)
+        @inline(__always) func emit(_ dy: Int, _ even: Tiles, _ odd: Tiles) {
+            let o = (oc * a.height + y + dy) * a.width + x0 + 2 * n * half
+            let (lo, hi) = interleave(even, odd)
+            put(lo, o)
+            put(hi, o + n)
+        }
+        @inline(__always) func put(_ v: Tiles, _ o: Int) {
+            var r = a.preluSlope == 1 ? v : v.replacing(with: v * a.preluSlope, where: v .< 0)
+            if let residual = a.residual { r += loadTiles(residual + o) }
+            storeTiles(r, a.output + o)
         }
         emit(0, s0 + s1 + s2, t0 + t1 + t2)
         emit(1, s1 - s2 - s3, t1 - t2 - t3)

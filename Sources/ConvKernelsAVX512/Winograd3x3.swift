@@ -1,0 +1,1 @@
+../ConvKernels/Winograd3x3.swift
