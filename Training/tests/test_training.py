@@ -247,6 +247,21 @@ def test_in_camera_pairs_keep_the_target_and_weaken_the_noise():
     assert np.median(processed) < 0.9 * np.median(plain)
 
 
+def test_strong_luma_noise_reduction_leaves_less_fine_luma_noise():
+    clean = photo()
+    fine = lambda n, t: np.mean(np.diff((n.astype(float) - t).mean(axis=2), axis=1) ** 2)
+    mild, strong = [], []
+    for k in range(40):
+        for store, profile in ((mild, "mild"), (strong, "strong")):
+            n, t = camera_noise.camera_pair(clean, np.random.default_rng(k), jpeg_probability=0, in_camera=profile)
+            store.append(fine(n, t))
+    assert np.median(strong) < 0.8 * np.median(mild)
+    # "mild" is what in_camera=True has always drawn.
+    a = camera_noise.camera_pair(clean, np.random.default_rng(3), in_camera=True)
+    b = camera_noise.camera_pair(clean, np.random.default_rng(3), in_camera="mild")
+    assert np.array_equal(a[0], b[0])
+
+
 def test_zoomed_crops_are_smoother_and_leave_other_batches_alone():
     rng = np.random.default_rng(5)
     texture = rng.integers(0, 256, (96, 96, 3), dtype=np.uint8)
