@@ -26,8 +26,8 @@ let winogradBlock = 2 * blockTiles
 /// third of its speed through Winograd, 24 at 1.4 times).
 let winogradMinimumChannels = 8
 /// Blocks transformed together, 128 columns: each pass then reads and writes runs the prefetchers
-/// follow, and its scratch stays in L2 (256 columns on AVX-512 ran slower than direct on 32-channel
-/// 512-pixel rows).
+/// follow (one block at a time was no faster than direct on 512-column layers), and its scratch
+/// stays in L2.
 let winogradChunk = 128 / winogradBlock
 
 @inline(__always) func loadTiles(_ p: UnsafePointer<Float>) -> Tiles { UnsafeRawPointer(p).loadUnaligned(as: Tiles.self) }
@@ -47,8 +47,8 @@ let winogradChunk = 128 / winogradBlock
     #endif
 }
 
-/// even[0], odd[0], even[1], odd[1], ... as two vectors (written out lane by lane: the form that
-/// LLVM turns into a few unpack and permute instructions).
+/// even[0], odd[0], even[1], odd[1], ... as two vectors, written out lane by lane (on AVX2 LLVM makes
+/// it four unpack and insert instructions; on AVX-512 a longer chain of permutes, a few % of a run).
 @inline(__always) func interleave(_ e: Tiles, _ o: Tiles) -> (Tiles, Tiles) {
     #if CONV_WIDE
     (Tiles(e[0], o[0], e[1], o[1], e[2], o[2], e[3], o[3], e[4], o[4], e[5], o[5], e[6], o[6], e[7], o[7]),
