@@ -55,8 +55,8 @@ typealias Vector = SIMD8<Float>  // one ymm register (two xmm in the baseline bu
 
 #if CONV_FMA
 /// A register block of 6 output channels × 2 vectors (12 accumulators: 12 of AVX2's 16 ymm
-/// registers), so each step's 2 input loads and 6 weight broadcasts feed 12 FMAs. Kept in
-/// registers once inlined.
+/// registers, or 12 zmm for Winograd's tiles on AVX-512), so each step's 2 input loads and 6
+/// weight broadcasts feed 12 FMAs. Kept in registers once inlined.
 struct SixByTwo<V: SIMD> where V.Scalar == Float {
     var p0 = V(), p1 = V(), p2 = V(), p3 = V(), p4 = V(), p5 = V()
     var q0 = V(), q1 = V(), q2 = V(), q3 = V(), q4 = V(), q5 = V()

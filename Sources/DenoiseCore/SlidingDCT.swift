@@ -90,9 +90,11 @@ struct SlidingDCT: Sendable {
         -> (Int, UnsafePointer<Float>, UnsafePointer<Float>?, UnsafeMutablePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void
 
     /// The build for `path`: baseline x86-64 when asked (or on CPUs without AVX2), AVX2 + FMA
-    /// otherwise (the DCT has no wider build).
+    /// otherwise (the DCT has no wider build). The rule every DCT kernel follows.
+    static func usesAVX2(_ path: KernelPath?) -> Bool { path != .baseline && denoise_cpu_has_avx2() != 0 }
+
     static func build(_ path: KernelPath?) -> PatchRowFactory {
-        path == .baseline || denoise_cpu_has_avx2() == 0 ? DCTKernels.makePatchRowFunction : DCTKernelsAVX2.makePatchRowFunction
+        usesAVX2(path) ? DCTKernelsAVX2.makePatchRowFunction : DCTKernels.makePatchRowFunction
     }
 }
 

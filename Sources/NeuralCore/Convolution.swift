@@ -54,7 +54,7 @@ extension Ops {
                 let args = Conv3x3Arguments(input: pp.baseAddress!, cin: Cin, width: W, height: H, paddedWidth: Wp,
                                             planeStride: (H + 2) * Wp, weights: a, cout: Cout, output: o,
                                             residual: rp, preluSlope: preluSlope ?? 1)
-                // Bands of whole row pairs: the AVX2 kernel computes two rows at a time (Winograd).
+                // Bands of whole row pairs: the AVX2 and AVX-512 kernels compute two rows at a time (Winograd).
                 parallel(H, work: Cin * Cout * H * W / 8, align: 2) { k.conv3x3(args, $0) }
             }
         }}}}}

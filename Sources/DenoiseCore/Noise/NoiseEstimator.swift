@@ -1,7 +1,6 @@
 import ImageCore
 import DCTKernels
 import DCTKernelsAVX2
-import CPlatform
 import Dispatch
 
 /// Blind estimation of the noise level from the image alone (Ponomarenko et al. 2007, as analysed
@@ -91,8 +90,8 @@ public enum NoiseEstimator {
         let bx = (w - n) / stride + 1, by = (h - n) / stride + 1, count = bx * by
         var mean = [Float](repeating: 0, count: count), low = mean, high = mean
         // The build the patch kernels use (DENOISE_KERNELS=baseline forces it here too).
-        let baseline = denoise_cpu_has_avx2() == 0 || (try? KernelPath.fromEnvironment()) == .baseline
-        let kernel = baseline ? DCTKernels.blockEnergies : DCTKernelsAVX2.blockEnergies
+        let avx2 = SlidingDCT.usesAVX2(try? KernelPath.fromEnvironment())
+        let kernel = avx2 ? DCTKernelsAVX2.blockEnergies : DCTKernels.blockEnergies
         image.samples.withUnsafeBufferPointer { s in
             kernel(s.baseAddress! + c * image.pixelCount, w, h, stride, bx, by, lowLimit, highLimit,
                    &mean, &low, &high)
