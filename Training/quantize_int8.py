@@ -48,7 +48,7 @@ class QuantConv(nn.Module):
         self.lo = lo if self.lo is None else torch.minimum(self.lo, lo)
         self.hi = hi if self.hi is None else torch.maximum(self.hi, hi)
 
-    def calibrate(self, qmax, tail):
+    def calibrate(self, qmax, tail, wmax=127):
         """Ranges from the extremes seen (tail 0) or from the `tail` quantile of each side's samples."""
         if tail > 0:
             s = torch.cat(self.samples, 1)
@@ -60,8 +60,8 @@ class QuantConv(nn.Module):
         self.scale, self.zero = scale, torch.round(-lo / scale)
         self.qmax = qmax
         w = self.conv.weight.detach() * scale[None, :, None, None]
-        t = torch.clamp(w.abs().amax(dim=(1, 2, 3)) / 127, min=1e-12)
-        self.wq = torch.clamp(torch.round(w / t[:, None, None, None]), -127, 127)
+        t = torch.clamp(w.abs().amax(dim=(1, 2, 3)) / wmax, min=1e-12)
+        self.wq = torch.clamp(torch.round(w / t[:, None, None, None]), -wmax, wmax)
         self.wscale = t
 
     def forward(self, x):
@@ -105,12 +105,12 @@ def calibrate(model, convs, batches, seed=11):
         q.training_calibration = False
 
 
-def set_mode(convs, qmax, tail):
+def set_mode(convs, qmax, tail, wmax=127):
     for q in convs.values():
         if qmax is None:
             q.qmax = None
         else:
-            q.calibrate(qmax, tail)
+            q.calibrate(qmax, tail, wmax)
 
 
 def scores(model, polyu_every, cbsd_count):
@@ -128,7 +128,8 @@ def main():
     p.add_argument("weights")
     p.add_argument("--calib-batches", type=int, default=16, help="batches of 8 crops of 96 x 96")
     p.add_argument("--variants", nargs="+", default=["255:0", "255:1e-4", "127:0", "127:1e-4"],
-                   help="qmax:tail pairs (tail 0: min and max)")
+                   help="qmax:tail[:wmax] (tail 0: min and max; wmax 127 unless given, 63 for the AVX2 kernel\n"
+                        "that sums four u7 x s7 products in int16)")
     p.add_argument("--keep-float", nargs="*", default=["tail"],
                    help="3x3 convolutions left in float (those of < 8 input channels always are)")
     p.add_argument("--polyu-every", type=int, default=4)
@@ -151,10 +152,11 @@ def main():
     print(f"| variant | CBSD68 σ25 | Δ | PolyU100 every {a.polyu_every}th | Δ |\n|---|---|---|---|---|")
     print(f"| float32 | {ref[0]:.3f} | | {ref[1]:.3f} | |", flush=True)
     for v in a.variants:
-        qmax, tail = v.split(":")
-        set_mode(convs, int(qmax), float(tail))
+        qmax, tail, wmax = (v.split(":") + ["127"])[:3]
+        set_mode(convs, int(qmax), float(tail), int(wmax))
         s = scores(model, a.polyu_every, a.cbsd_count)
-        name = f"u{8 if qmax == '255' else 7} x s8, {'min/max' if float(tail) == 0 else f'tails {tail}'}"
+        name = (f"u{8 if qmax == '255' else 7} x s{8 if wmax == '127' else 7}, "
+                f"{'min/max' if float(tail) == 0 else f'tails {tail}'}")
         print(f"| {name} | {s[0]:.3f} | {s[0] - ref[0]:+.3f} | {s[1]:.3f} | {s[1] - ref[1]:+.3f} |", flush=True)
 
 

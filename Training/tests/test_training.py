@@ -291,3 +291,32 @@ def test_camera_validation_adds_enlarged_centres_when_zooming():
     assert centre.shape == imgs[0].shape
     hf = lambda a: np.mean(np.diff(a.astype(float), axis=1) ** 2)
     assert hf(centre) < 0.6 * hf(imgs[0])
+
+
+def test_int8_convolution_is_the_integer_scheme_it_simulates():
+    # QuantConv against the scheme written out in int64 numpy: u8 activations with a per-channel
+    # zero point (zero padding = the zero point), s8 weights per output channel, exact sums.
+    from quantize_int8 import QuantConv
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(5, 4, 3, padding=1, bias=False)
+    x = torch.randn(1, 5, 7, 9) * torch.tensor([0.1, 1, 3, 0.5, 2])[None, :, None, None] + 0.3
+    q = QuantConv(conv)
+    q.observe(x, gen=torch.Generator().manual_seed(1))
+    q.calibrate(255, 0)
+    got = q(x).detach().numpy()[0]
+    s, z = q.scale.numpy().astype(np.float64), q.zero.numpy().astype(np.int64)
+    xq = np.clip(np.rint(x.numpy()[0] / s[:, None, None]) + z[:, None, None], 0, 255).astype(np.int64)
+    assert xq.min() == 0 and xq.max() == 255   # min/max calibration uses the whole range
+    padded = np.broadcast_to(z[:, None, None], (5, 9, 11)).copy()
+    padded[:, 1:-1, 1:-1] = xq
+    w = conv.weight.detach().numpy().astype(np.float64) * s[None, :, None, None]
+    t = np.abs(w).max(axis=(1, 2, 3)) / 127
+    wq = np.rint(w / t[:, None, None, None]).astype(np.int64)
+    assert np.abs(wq).max() == 127
+    sums = np.zeros((4, 7, 9), np.int64)
+    for dy in range(3):
+        for dx in range(3):
+            sums += np.einsum("oc,chw->ohw", wq[:, :, dy, dx], padded[:, dy:dy + 7, dx:dx + 9] - z[:, None, None])
+    np.testing.assert_allclose(got, sums * t[:, None, None], rtol=1e-5, atol=1e-6)
+    # and it approximates the float convolution to within the quantisation steps
+    assert np.abs(got - conv(x).detach().numpy()[0]).max() < 0.05 * np.abs(conv(x).detach().numpy()).max()
