@@ -39,6 +39,7 @@ class QuantConv(nn.Module):
         self.samples = []       # calibration: random samples of the input, per channel
         self.lo = self.hi = None
         self.qmax = None        # None: float (calibrating or switched off)
+        self.gen = None         # while calibrating: the generator that picks the samples
 
     def observe(self, x, per_channel=4096, gen=None):
         flat = x.detach().transpose(0, 1).reshape(x.shape[1], -1)
@@ -66,16 +67,13 @@ class QuantConv(nn.Module):
 
     def forward(self, x):
         if self.qmax is None:
-            if self.training_calibration:
+            if self.gen is not None:
                 self.observe(x, gen=self.gen)
             return self.conv(x)
         s, z = self.scale[None, :, None, None], self.zero[None, :, None, None]
         q = torch.clamp(torch.round(x / s) + z, 0, self.qmax) - z      # integers, zero padding = real 0
         y = F.conv2d(q, self.wq, padding=self.conv.padding)           # integer sums (< 2^24: exact)
         return y * self.wscale[None, :, None, None]
-
-    training_calibration = False
-    gen = None
 
 
 def wrap(model, keep):
@@ -95,14 +93,14 @@ def calibrate(model, convs, batches, seed=11):
     images = data.load_folders([data.SHARED / "train" / s for s in data.TRAIN_SETS], 96)
     gen = torch.Generator().manual_seed(seed)
     for q in convs.values():
-        q.training_calibration, q.gen = True, gen
+        q.gen = gen
     with torch.no_grad():
         for step in range(batches):
             noisy, _ = data.batch(images, seed, step, 8, 96, gray_fraction=0.25, camera_fraction=0.5,
                                   in_camera="strong", camera_zoom=3)
             model(torch.from_numpy(noisy))
     for q in convs.values():
-        q.training_calibration = False
+        q.gen = None
 
 
 def set_mode(convs, qmax, tail, wmax=127):
