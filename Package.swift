@@ -36,11 +36,11 @@ let package = Package(
         // The direct convolution kernel, built like the DCT kernels: baseline, AVX2 + FMA, AVX-512.
         // The kernels' argument types, shared by the three builds.
         .target(name: "ConvArguments", swiftSettings: optimize),
-        .target(name: "ConvKernels", dependencies: ["ConvArguments"], swiftSettings: optimize),
-        .target(name: "ConvKernelsAVX2", dependencies: ["ConvArguments"], swiftSettings: optimize + [
+        .target(name: "ConvKernels", dependencies: ["ConvArguments", "CPlatform"], swiftSettings: optimize),
+        .target(name: "ConvKernelsAVX2", dependencies: ["ConvArguments", "CPlatform"], swiftSettings: optimize + [
             .define("CONV_FMA"), .unsafeFlags(["-target-cpu", "haswell"]),
         ]),
-        .target(name: "ConvKernelsAVX512", dependencies: ["ConvArguments"], swiftSettings: optimize + [
+        .target(name: "ConvKernelsAVX512", dependencies: ["ConvArguments", "CPlatform"], swiftSettings: optimize + [
             .define("CONV_FMA"), .define("CONV_WIDE"), .unsafeFlags(["-target-cpu", "skylake-avx512"]),
         ]),
         // The AMX bfloat16 3x3 kernel: C, because Swift cannot reach the tile instructions.

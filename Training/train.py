@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import camera_noise
 import data
 import safetensors_io
 from mprnet import MPRNet, Config, denoise
@@ -75,9 +76,9 @@ def main():
                    help="share of gray crops (three equal channels, one noise draw); 0 before step 4671")
     p.add_argument("--camera-fraction", type=float, default=0.0,
                    help="share of crops with camera-pipeline noise (camera_noise.py); the rest white/Poisson")
-    p.add_argument("--in-camera", nargs="?", const="mild", default=None, choices=["mild", "strong"],
+    p.add_argument("--in-camera", nargs="?", const="mild", default=None, choices=sorted(camera_noise.PROFILES),
                    help="camera-pipeline noise (training and validation) also gets in-camera noise "
-                        "reduction and sharpening; its luma noise reduction mild (phases 2-4) or strong")
+                        "reduction and sharpening: the profile (camera_noise.PROFILES; mild in phases 2-4)")
     p.add_argument("--camera-zoom", type=float, default=1.0,
                    help="half of the camera crops show a region up to this many times smaller, "
                         "enlarged (data.zoomed_crop): the per-pixel smoothness of full-resolution photos")

@@ -1,4 +1,5 @@
 import ConvArguments
+import CPlatform
 
 // Winograd F(2x2, 3x3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016):
 // each 2x2 block of outputs comes from its 4x4 input tile with 16 multiplications per channel pair
@@ -47,8 +48,11 @@ let winogradChunk = 128 / winogradBlock
     let hi = UnsafeRawPointer(p).loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
     return (Tiles(lowHalf: lo.evenHalf, highHalf: hi.evenHalf), Tiles(lowHalf: lo.oddHalf, highHalf: hi.oddHalf))
     #else
-    let s = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-    return (s.evenHalf, s.oddHalf)
+    // As 64-bit lanes, evens are the low halves and odds the high ones: a truncation and a shift
+    // that LLVM keeps in vector registers (`evenHalf` on overlapping loads it scalarised).
+    let pairs = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<UInt64>.self)
+    return (unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: pairs), to: Tiles.self),
+            unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: pairs &>> 32), to: Tiles.self))
     #endif
 }
 
@@ -119,6 +123,10 @@ func winogradRowPair(_ a: Conv3x3Arguments, _ y: Int, columns: Int, u: UnsafePoi
     let P = a.paddedWidth, n = Tiles.scalarCount, T = blockTiles, stride = positionStride(a.cin)
     let src = a.input + ic * a.planeStride + y * P + x0
     for half in 0..<2 {
+        // The two rows the next row pair adds, which the prefetchers miss: each block visits a
+        // channel's rows for only a few cache lines before the next channel.
+        denoise_prefetch(src + 4 * P + 2 * n * half)
+        denoise_prefetch(src + 5 * P + 2 * n * half)
         let out = v + ic * T + n * half
         // d B along each of the 4 rows, then Bᵀ down the columns.
         @inline(__always) func columns(_ row: Int) -> (Tiles, Tiles, Tiles, Tiles) {

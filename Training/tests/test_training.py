@@ -262,6 +262,24 @@ def test_strong_luma_noise_reduction_leaves_less_fine_luma_noise():
     assert np.array_equal(a[0], b[0])
 
 
+def test_coarse_profile_blurs_chroma_noise_wider_and_leaves_luma_alone():
+    from scipy.ndimage import gaussian_filter
+    clean = photo()
+    def chroma_kept(n, t):  # share of the chroma noise's RMS a blur of sigma 3 keeps
+        d = n.astype(float) - t
+        c = np.stack([d[..., 0] - d[..., 1], d[..., 2] - d[..., 1]])
+        return np.sqrt(np.mean(gaussian_filter(c, (0, 3, 3)) ** 2) / np.mean(c ** 2))
+    mild, coarse = [], []
+    for k in range(20):
+        a = camera_noise.camera_pair(clean, np.random.default_rng(k), jpeg_probability=0, in_camera="mild")
+        b = camera_noise.camera_pair(clean, np.random.default_rng(k), jpeg_probability=0, in_camera="coarse")
+        mild.append(chroma_kept(*a))
+        coarse.append(chroma_kept(*b))
+        # Same draws, same luma processing: luma differs by 8-bit rounding (and clipping) only.
+        assert np.mean(np.abs(a[0].astype(float).mean(axis=2) - b[0].astype(float).mean(axis=2))) < 0.4
+    assert np.median(coarse) > 1.15 * np.median(mild)
+
+
 def test_zoomed_crops_are_smoother_and_leave_other_batches_alone():
     rng = np.random.default_rng(5)
     texture = rng.integers(0, 256, (96, 96, 3), dtype=np.uint8)

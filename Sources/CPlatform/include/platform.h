@@ -17,3 +17,7 @@ const char *denoise_library_path(void);
 /* For processes of our own (the CLI): keep freed memory in the process (glibc mallopt) instead of
  * returning big blocks to the kernel and faulting them back in, as a network's layer buffers would. */
 void denoise_keep_freed_memory(void);
+
+/* Asks for the cache line holding p ahead of its use: a hint that never faults, inline so that the
+ * Swift kernels importing it emit the one instruction. */
+static inline void denoise_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
