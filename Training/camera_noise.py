@@ -24,6 +24,7 @@ All randomness comes from the `rng` passed in, so a batch stays a pure function 
 """
 import io
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -163,31 +164,46 @@ class InCamera:
     luma_weight: float       # share of the blurred luma noise in the result
     sharpen_amount: float    # unsharp mask on luma: y + amount * (y - blur(y)) (0: none)
     sharpen_sigma: float
+    chroma_keeps_rms: bool = False  # chroma_gain is a share of the RMS before the blur, not after
 
 
-# The in-camera profiles: (chance of luma noise reduction, its blur sigma range, its weight range,
-# chroma blur sigma range). Camera JPEGs' noise is far from pixel-independent. Luma: its
-# neighbour-difference energy over twice its variance (1 for white noise) is 0.35 on PolyU100
-# photos (noisy minus reference), 0.75 on "mild" pairs and 0.56 on "strong" ones, which reduce it
-# more often, wider and heavier. Chroma: the share of its RMS a Gaussian blur of sigma 3 keeps is
-# 0.68 on PolyU100 and 0.46 on "mild" pairs; "coarse" blurs the chroma noise more (sigma 1.5-5)
-# and is otherwise "mild".
-PROFILES = {"mild": (0.6, (0.5, 1.2), (0.2, 0.8), (0.7, 2.5)),
-            "strong": (0.9, (0.7, 1.6), (0.5, 0.95), (0.7, 2.5)),
-            "coarse": (0.6, (0.5, 1.2), (0.2, 0.8), (1.5, 5.0))}
+class Profile(NamedTuple):
+    """How `random_in_camera` draws a camera's noise reduction (ranges are uniform)."""
+    luma_chance: float
+    luma_sigma: tuple
+    luma_weight: tuple
+    chroma_sigma: tuple
+    chroma_gain: tuple = (0.3, 1.0)
+    chroma_keeps_rms: bool = False
+
+
+# Camera JPEGs' noise is far from pixel-independent. Luma: its neighbour-difference energy over
+# twice its variance (1 for white noise) is 0.35 on PolyU100 photos (noisy minus reference), 0.75
+# on "mild" pairs and 0.56 on "strong" ones, which reduce it more often, wider and heavier.
+# Chroma: the share of its RMS a Gaussian blur of sigma 3 keeps is 0.68 on PolyU100 and 0.46 on
+# "mild" pairs; "coarse" blurs the chroma noise more (sigma 1.5-5) and is otherwise "mild". A blur
+# that wide leaves little of the demosaicked white noise (RMS under 1 of 255), while real photos
+# keep blotchy chroma noise of RMS about 2 whose correlation at 1 and 3 pixels is 0.90 and 0.65
+# (flat regions, median photo): "blotchy" brings the blurred chroma back to a share of the RMS it
+# had (correlations 0.88 and 0.61 on 3x-zoomed training crops) and is otherwise "mild".
+PROFILES = {"mild": Profile(0.6, (0.5, 1.2), (0.2, 0.8), (0.7, 2.5)),
+            "strong": Profile(0.9, (0.7, 1.6), (0.5, 0.95), (0.7, 2.5)),
+            "coarse": Profile(0.6, (0.5, 1.2), (0.2, 0.8), (1.5, 5.0)),
+            "blotchy": Profile(0.6, (0.5, 1.2), (0.2, 0.8), (2.0, 6.0), (0.2, 0.7), True)}
 
 
 def random_in_camera(rng, profile="mild"):
-    chance, sigma, weight, chroma_sigma = PROFILES[profile]
+    p = PROFILES[profile]
     chroma = rng.random() < 0.8
-    luma = rng.random() < chance
+    luma = rng.random() < p.luma_chance
     sharpen = rng.random() < 0.5
-    return InCamera(chroma_sigma=float(rng.uniform(*chroma_sigma)) if chroma else 0.0,
-                    chroma_gain=float(rng.uniform(0.3, 1.0)) if chroma else 1.0,
-                    luma_sigma=float(rng.uniform(*sigma)) if luma else 0.0,
-                    luma_weight=float(rng.uniform(*weight)) if luma else 0.0,
+    return InCamera(chroma_sigma=float(rng.uniform(*p.chroma_sigma)) if chroma else 0.0,
+                    chroma_gain=float(rng.uniform(*p.chroma_gain)) if chroma else 1.0,
+                    luma_sigma=float(rng.uniform(*p.luma_sigma)) if luma else 0.0,
+                    luma_weight=float(rng.uniform(*p.luma_weight)) if luma else 0.0,
                     sharpen_amount=float(rng.uniform(0.3, 1.2)) if sharpen else 0.0,
-                    sharpen_sigma=float(rng.uniform(0.6, 1.5)))
+                    sharpen_sigma=float(rng.uniform(0.6, 1.5)),
+                    chroma_keeps_rms=p.chroma_keeps_rms and chroma)
 
 
 def to_opponent(d):
@@ -200,11 +216,18 @@ def from_opponent(y, c1, c2):
     return np.stack([c1 + g, g, c2 + g], axis=-1)
 
 
+def _chroma_reduction(c, p):
+    b = gaussian_filter(c, p.chroma_sigma, mode="reflect")
+    if p.chroma_keeps_rms:
+        b = b * np.sqrt(np.mean(c * c) / max(np.mean(b * b), 1e-20))
+    return p.chroma_gain * b
+
+
 def apply_in_camera(d, p):
     """The processing `p` on a noise field d (H x W x 3, sRGB units)."""
     y, c1, c2 = to_opponent(d)
     if p.chroma_sigma > 0:
-        c1, c2 = (p.chroma_gain * gaussian_filter(c, p.chroma_sigma, mode="reflect") for c in (c1, c2))
+        c1, c2 = (_chroma_reduction(c, p) for c in (c1, c2))
     if p.luma_sigma > 0:
         y = (1 - p.luma_weight) * y + p.luma_weight * gaussian_filter(y, p.luma_sigma, mode="reflect")
     if p.sharpen_amount > 0:

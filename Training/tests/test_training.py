@@ -280,6 +280,26 @@ def test_coarse_profile_blurs_chroma_noise_wider_and_leaves_luma_alone():
     assert np.median(coarse) > 1.15 * np.median(mild)
 
 
+def test_blotchy_chroma_keeps_its_share_of_the_rms_and_is_coarse():
+    white = np.random.default_rng(6).standard_normal((128, 128, 3))
+    _, c1, _ = camera_noise.to_opponent(white)
+    p = camera_noise.InCamera(4.0, 0.5, 0, 0, 0, 1, chroma_keeps_rms=True)
+    _, c1b, _ = camera_noise.to_opponent(camera_noise.apply_in_camera(white, p))
+    assert abs(np.sqrt(np.mean(c1b ** 2) / np.mean(c1 ** 2)) - 0.5) < 1e-9  # the gain is a share of the RMS before the blur
+    corr = lambda a, k: np.corrcoef(a[:, :-k].ravel(), a[:, k:].ravel())[0, 1]
+    assert corr(c1b[16:-16, 16:-16], 3) > 0.6  # white noise blurred by 4: exp(-9 / 64) = 0.87
+    # Whole pairs: blotchy chroma noise is stronger than coarse's from the same draws.
+    clean = photo()
+    rms = lambda n, t: np.std((n.astype(float) - t)[..., 0] - (n.astype(float) - t)[..., 1])
+    coarse, blotchy = [], []
+    for k in range(20):
+        coarse.append(rms(*camera_noise.camera_pair(clean, np.random.default_rng(k), jpeg_probability=0,
+                                                    in_camera="coarse")))
+        blotchy.append(rms(*camera_noise.camera_pair(clean, np.random.default_rng(k), jpeg_probability=0,
+                                                     in_camera="blotchy")))
+    assert np.median(blotchy) > 1.3 * np.median(coarse)
+
+
 def test_zoomed_crops_are_smoother_and_leave_other_batches_alone():
     rng = np.random.default_rng(5)
     texture = rng.integers(0, 256, (96, 96, 3), dtype=np.uint8)
