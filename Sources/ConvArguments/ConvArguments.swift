@@ -4,8 +4,9 @@
 
 /// A 3x3 convolution (zero padding 1, no bias) over zero-framed input planes.
 public struct Conv3x3Arguments {
-    /// `cin` planes of (height + 2) rows × `paddedWidth` (≥ width + 2 + the kernel's lanes), the
-    /// image at row 1, column 1 and zeros around, `planeStride` floats apart.
+    /// `cin` planes of (height + 2) rows × `paddedWidth` (≥ width + 2 + the kernel's lanes;
+    /// `conv3x3PaddedWidth` lets Winograd cover the last columns too), the image at row 1, column 1
+    /// and zeros around, `planeStride` floats apart.
     public var input: UnsafePointer<Float>
     public var cin: Int
     public var width: Int, height: Int
@@ -34,6 +35,12 @@ public struct Conv3x3Arguments {
         self.residual = residual
         self.preluSlope = preluSlope
     }
+}
+
+/// A padded width for `Conv3x3Arguments` of an image `width` wide: zeros to a whole number of
+/// 64-column Winograd blocks, plus the frame and a vector of `lanes`.
+public func conv3x3PaddedWidth(_ width: Int, lanes: Int) -> Int {
+    (width + 63) / 64 * 64 + 2 + lanes
 }
 
 /// A 1x1 convolution (no bias): a matrix product of weights [cout][cin] and pixels [cin][plane].

@@ -99,18 +99,18 @@ func winogradScratch(_ a: Conv3x3Arguments) -> (tiles: Int, products: Int) {
     (winogradChunk * 16 * positionStride(a.cin), winogradChunk * 16 * positionStride(a.cout))
 }
 
-/// Output rows y and y + 1, columns 0..<`columns` (a multiple of `winogradBlock`), all channels.
+/// Output rows y and y + 1, columns `columns` (a whole number of `winogradBlock`s), all channels.
 /// `u`: `winogradWeights(a)`; `v`, `m`: scratch of the sizes `winogradScratch(a)` gives.
-func winogradRowPair(_ a: Conv3x3Arguments, _ y: Int, columns: Int, u: UnsafePointer<Float>,
+func winogradRowPair(_ a: Conv3x3Arguments, _ y: Int, columns: Range<Int>, u: UnsafePointer<Float>,
                      v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>) {
-    let cin = a.cin, cout = a.cout, T = blockTiles
+    let cin = a.cin, cout = a.cout
     let chunk = winogradChunk * winogradBlock
-    for x0 in Swift.stride(from: 0, to: columns, by: chunk) {
-        let blocks = min(chunk, columns - x0) / winogradBlock
+    for x0 in Swift.stride(from: columns.lowerBound, to: columns.upperBound, by: chunk) {
+        let blocks = min(chunk, columns.upperBound - x0) / winogradBlock
         for ic in 0..<cin {
             for b in 0..<blocks { transformInput(a, y, x0 + b * winogradBlock, ic, v + b * 16 * positionStride(cin)) }
         }
-        for b in 0..<blocks { multiply(a, u, v + b * 16 * positionStride(cin), m + b * 16 * positionStride(cout)) }
+        for b in 0..<blocks { multiply(a, u, v + b * 16 * positionStride(cin), m + b * 16 * positionStride(cout), positions: 16) }
         for oc in 0..<cout {
             for b in 0..<blocks { transformOutput(a, y, x0 + b * winogradBlock, oc, m + b * 16 * positionStride(cout)) }
         }
@@ -147,15 +147,16 @@ func winogradRowPair(_ a: Conv3x3Arguments, _ y: Int, columns: Int, u: UnsafePoi
 }
 
 /// m[ξ × positionStride(cout) + oc × T + t] = Σ_ic u[(ξ × cin + ic) × cout + oc] v[ξ × positionStride(cin)
-/// + ic × T + t] (T = blockTiles): for each ξ a small matrix product, 6 output channels × 2 vectors of tiles per pass.
+/// + ic × T + t] (T = blockTiles), ξ < `positions` (16 for F(2x2), 36 for F(4x4)), oc in `channels`
+/// (all by default): for each ξ a small matrix product, 6 output channels × 2 vectors of tiles per pass.
 @inline(__always) func multiply(_ a: Conv3x3Arguments, _ u: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
-                                _ m: UnsafeMutablePointer<Float>) {
-    let cin = a.cin, cout = a.cout, n = Tiles.scalarCount, T = blockTiles
-    for xi in 0..<16 {
+                                _ m: UnsafeMutablePointer<Float>, positions: Int, channels: Range<Int>? = nil) {
+    let cin = a.cin, cout = a.cout, n = Tiles.scalarCount, T = blockTiles, channels = channels ?? 0..<cout
+    for xi in 0..<positions {
         let vx = v + xi * positionStride(cin), ux = u + xi * cin * cout, mx = m + xi * positionStride(cout)
-        for oc in Swift.stride(from: 0, to: cout, by: 6) {
+        for oc in Swift.stride(from: channels.lowerBound, to: channels.upperBound, by: 6) {
             // A last block of fewer channels computes its last one in the missing places.
-            let valid = min(6, cout - oc), last = oc + valid - 1
+            let valid = min(6, channels.upperBound - oc), last = oc + valid - 1
             var acc = SixByTwo<Tiles>()
             for ic in 0..<cin {
                 let k = ux + ic * cout

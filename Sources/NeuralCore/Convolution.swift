@@ -38,7 +38,8 @@ extension Ops {
             return convAMX(PairPlanes(packing: x, self), w, preluSlope: preluSlope ?? 1, residual: residual)
         }
         var out = Tensor(uninitializedChannels: Cout, height: H, width: W)
-        let padded = w.kernel == 3 ? zeroPad(x, paddedWidth: W + 2 + k.lanes) : []
+        let Wp = conv3x3PaddedWidth(W, lanes: k.lanes)
+        let padded = w.kernel == 3 ? zeroPad(x, paddedWidth: Wp) : []
         w.data.withUnsafeBufferPointer { wp in
         x.samples.withUnsafeBufferPointer { xp in
         padded.withUnsafeBufferPointer { pp in
@@ -50,12 +51,12 @@ extension Ops {
                                             output: o, residual: rp)
                 parallel(H * W, work: (Cin + Cout) * H * W, align: k.lanes) { k.conv1x1(args, $0) }
             } else {
-                let Wp = W + 2 + k.lanes
                 let args = Conv3x3Arguments(input: pp.baseAddress!, cin: Cin, width: W, height: H, paddedWidth: Wp,
                                             planeStride: (H + 2) * Wp, weights: a, cout: Cout, output: o,
                                             residual: rp, preluSlope: preluSlope ?? 1)
-                // Bands of whole row pairs: the AVX2 and AVX-512 kernels compute two rows at a time (Winograd).
-                parallel(H, work: Cin * Cout * H * W / 8, align: 2) { k.conv3x3(args, $0) }
+                // Bands of whole row quads: the AVX2 kernels compute four rows at a time, the AVX-512 ones
+                // two (Winograd).
+                parallel(H, work: Cin * Cout * H * W / 8, align: 4) { k.conv3x3(args, $0) }
             }
         }}}}}
         return out

@@ -86,10 +86,12 @@ let ops = Ops(threads: 2)
 
     /// Every kernel build this CPU runs, 1x1 and 3x3, with and without PReLU and residual, on sizes
     /// that leave partial vectors, channel counts that leave a partial block of eight (and of six),
-    /// and an image large enough to be split across two threads. With 9 input channels and 32 or more
-    /// columns the AVX2 build's 3x3 goes through Winograd: several chunks of blocks, remainder
-    /// columns and an odd last row.
-    @Test(arguments: [(5, 7, 3), (3, 37, 3), (40, 301, 3), (3, 37, 9), (41, 301, 9)])
+    /// and an image large enough to be split across two threads. With 9 input channels the AVX2
+    /// build's 3x3 goes through Winograd: F(4x4) on row quads over several chunks of 64-column
+    /// blocks, the last one partly past the image (301 and 100 columns); F(2x2) on the rows after the
+    /// last quad of a band (42 rows in two bands: 20 and 22), direct on their remaining columns and
+    /// an odd last row (41).
+    @Test(arguments: [(5, 7, 3), (3, 37, 3), (40, 301, 3), (3, 37, 9), (41, 301, 9), (42, 100, 9)])
     func convolutionsMatchDirectSums(size: (Int, Int, Int)) {
         let (H, W, cin) = size, cout = 11
         let x = Tensor(channels: cin, height: H, width: W, samples: (0..<cin * H * W).map { Float(($0 * 37) % 11) - 5 })
@@ -103,7 +105,10 @@ let ops = Ops(threads: 2)
                     for (i, set) in ConvKernelSet.supported.enumerated() {
                         let got = ops.conv2d(x, w, preluSlope: slope, plus: res, kernels: set)
                         let worst = zip(got.samples, want.samples).map { abs($0 - $1) }.max()!
-                        #expect(worst < 1e-4, "build \(i), \(k)x\(k), \(H)x\(W), slope \(String(describing: slope)): off by \(worst)")
+                        // Small integers: direct sums and F(2x2) Winograd are exact; F(4x4)'s
+                        // transforms (sixths, 24ths) round, at about 1e-6 of the largest output.
+                        let scale = want.samples.map(abs).max()!
+                        #expect(worst < 1e-4 + 1e-5 * scale, "build \(i), \(k)x\(k), \(H)x\(W), slope \(String(describing: slope)): off by \(worst)")
                     }
                 }
             }

@@ -1,6 +1,7 @@
 // The 3x3 convolution kernels alone, one thread, per layer shape: GMAC/s of each build the CPU runs
 // (multiply-adds of the direct definition, so Winograd shows as the speed it is worth), beside the
-// direct kernel of the same build, and the share of the build's FMA peak measured on this core.
+// direct kernel of the same build, and the share of the build's FMA peak measured on this core (AVX2:
+// also F(2x2) Winograd alone, the kernel before F(4x4) on row quads).
 //
 //     swift run -c release conv-speed            # the shapes of the shipped model
 //     swift run -c release conv-speed 24 24 256  # cin cout size
@@ -15,6 +16,8 @@ struct Build {
     let name: String, lanes: Int
     let run: (Conv3x3Arguments, Range<Int>) -> Void
     let direct: (Conv3x3Arguments, Range<Int>) -> Void
+    /// F(2x2) Winograd on every row pair, where the build also has F(4x4) on row quads.
+    var pairs: ((Conv3x3Arguments, Range<Int>) -> Void)? = nil
     let peak: (() -> Double) -> Double
 }
 
@@ -22,7 +25,8 @@ var builds = [Build(name: "baseline", lanes: ConvKernels.convLanes, run: ConvKer
                     direct: ConvKernels.conv3x3RowsDirect, peak: ConvKernels.measuredFMAPeak)]
 if denoise_cpu_has_avx2() != 0 {
     builds.append(Build(name: "avx2", lanes: ConvKernelsAVX2.convLanes, run: ConvKernelsAVX2.conv3x3Rows,
-                        direct: ConvKernelsAVX2.conv3x3RowsDirect, peak: ConvKernelsAVX2.measuredFMAPeak))
+                        direct: ConvKernelsAVX2.conv3x3RowsDirect, pairs: ConvKernelsAVX2.conv3x3RowsPairs,
+                        peak: ConvKernelsAVX2.measuredFMAPeak))
 }
 if denoise_cpu_has_avx512() != 0 {
     builds.append(Build(name: "avx512", lanes: ConvKernelsAVX512.convLanes, run: ConvKernelsAVX512.conv3x3Rows,
@@ -59,9 +63,9 @@ print("beside the build's measured FMA peak (12 independent vector FMAs in a loo
 for build in builds {
     let peak = build.peak(now)
     print("\n\(build.name)" + String(format: " (FMA peak %.1f GMAC/s)", peak))
-    print("   cin  cout   size |  kernel  direct  ratio | of peak")
+    print("   cin  cout   size |  kernel  direct  ratio | of peak" + (build.pairs == nil ? "" : " | F(2x2) only"))
     for (cin, cout, size) in shapes {
-        let H = size, W = size, Wp = W + 2 + build.lanes, planeStride = (H + 2) * Wp
+        let H = size, W = size, Wp = conv3x3PaddedWidth(W, lanes: build.lanes), planeStride = (H + 2) * Wp
         var input = [Float](repeating: 0, count: cin * planeStride)
         var seed: UInt64 = 1
         func random() -> Float {
@@ -80,7 +84,9 @@ for build in builds {
                                              output: op.baseAddress!, residual: nil, preluSlope: 1)
                     let kernel = macs / time(a, build.run) / 1e9, direct = macs / time(a, build.direct) / 1e9
                     let share = String(format: "%6.0f%%", 100 * kernel / peak)
-                    print(String(format: "  %4d  %4d  %5d | %7.1f %7.1f  %4.2fx | ", cin, cout, size, kernel, direct, kernel / direct) + share)
+                    let pairs = build.pairs.map { String(format: " | %7.1f", macs / time(a, $0) / 1e9) } ?? ""
+                    print(String(format: "  %4d  %4d  %5d | %7.1f %7.1f  %4.2fx | ", cin, cout, size, kernel, direct, kernel / direct)
+                          + share + pairs)
                 }
             }
         }

@@ -1,0 +1,192 @@
+import ConvArguments
+import CPlatform
+
+// Winograd F(4x4, 3x3) (Lavin & Gray, 2016; interpolation points 0, ±1, ±2, ∞): each 4x4 block of
+// outputs from its 6x6 input tile with 36 multiplications per channel pair instead of 144, 2.25 per
+// output against F(2x2, 3x3)'s 4. In the AVX2 build only, where the FMA rate is half AVX-512's and
+// the products are most of a Winograd layer's time.
+//
+//   Bᵀ = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+//   G  = [¼ 0 0; -⅙ -⅙ -⅙; -⅙ ⅙ -⅙; 1/24 1/12 ⅙; 1/24 -1/12 ⅙; 0 0 1]
+//   Aᵀ = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+//
+// The layout is F(2x2)'s (Winograd3x3.swift): one lane per tile, blocks of two vectors of tiles,
+// the transformed tiles and products [ξ][channel][tile] with ξ one of the 36 tile positions.
+
+#if CONV_FMA && !CONV_WIDE
+/// Output columns a block covers: 16 tiles of 4.
+let winograd4Block = 4 * blockTiles
+/// Blocks transformed together (128 columns, as F(2x2)'s chunks).
+let winograd4Chunk = 128 / winograd4Block
+
+/// The transformed weights, [ξ][ic][oc] (ξ = 6 × row + column of the 6x6 tile position).
+func winograd4Weights(_ a: Conv3x3Arguments) -> [Float] {
+    let cin = a.cin, cout = a.cout
+    var u = [Float](repeating: 0, count: 36 * cin * cout)
+    typealias Six = (Float, Float, Float, Float, Float, Float)
+    // G times a column (c0, c1, c2) of the kernel.
+    @inline(__always) func g(_ c0: Float, _ c1: Float, _ c2: Float) -> Six {
+        (c0 / 4, -(c0 + c1 + c2) / 6, -(c0 - c1 + c2) / 6, c0 / 24 + c1 / 12 + c2 / 6, c0 / 24 - c1 / 12 + c2 / 6, c2)
+    }
+    @inline(__always) func at(_ t: Six, _ i: Int) -> Float {
+        switch i { case 0: t.0; case 1: t.1; case 2: t.2; case 3: t.3; case 4: t.4; default: t.5 }
+    }
+    for oc in 0..<cout {
+        for ic in 0..<cin {
+            let w = a.weights + (oc * cin + ic) * 9
+            let c0 = g(w[0], w[3], w[6]), c1 = g(w[1], w[4], w[7]), c2 = g(w[2], w[5], w[8])  // G g, by column
+            for r in 0..<6 {
+                let row = g(at(c0, r), at(c1, r), at(c2, r))  // (G g Gᵀ)[r]
+                for c in 0..<6 { u[((6 * r + c) * cin + ic) * cout + oc] = at(row, c) }
+            }
+        }
+    }
+    return u
+}
+
+/// Scratch floats `winograd4RowQuad` needs for `a`: the transformed input tiles, then the products.
+func winograd4Scratch(_ a: Conv3x3Arguments) -> (tiles: Int, products: Int) {
+    (winograd4Chunk * 36 * positionStride(a.cin), winograd4Chunk * 36 * positionStride(a.cout))
+}
+
+/// Output rows y ..< y + 4, columns `columns` (a whole number of `winograd4Block`s, the last of which
+/// may run past the image into a zero frame that wide), all channels. `u`: `winograd4Weights(a)`;
+/// `v`, `m`: scratch of the sizes `winograd4Scratch(a)` gives.
+func winograd4RowQuad(_ a: Conv3x3Arguments, _ y: Int, columns: Range<Int>, u: UnsafePointer<Float>,
+                      v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>) {
+    let cin = a.cin, cout = a.cout, chunk = winograd4Chunk * winograd4Block
+    for x0 in Swift.stride(from: columns.lowerBound, to: columns.upperBound, by: chunk) {
+        let blocks = min(chunk, columns.upperBound - x0) / winograd4Block
+        for ic in 0..<cin {
+            for b in 0..<blocks { transformInput4(a, y, x0 + b * winograd4Block, ic, v + b * 36 * positionStride(cin)) }
+        }
+        // Six output channels at a time, their products transformed while they are in L1.
+        for b in 0..<blocks {
+            let x = x0 + b * winograd4Block, vb = v + b * 36 * positionStride(cin), mb = m + b * 36 * positionStride(cout)
+            for oc0 in Swift.stride(from: 0, to: cout, by: 6) {
+                let channels = oc0..<min(oc0 + 6, cout)
+                multiply(a, u, vb, mb, positions: 36, channels: channels)
+                for oc in channels { transformOutput4(a, y, x, oc, mb, valid: min(winograd4Block, a.width - x)) }
+            }
+        }
+    }
+}
+
+/// The first and second floats of the 8 pairs that `lo` then `hi` hold.
+@inline(__always) func pairHalves(_ lo: Tiles, _ hi: Tiles) -> (Tiles, Tiles) {
+    let pairs = unsafeBitCast(SIMD16<Float>(lowHalf: lo, highHalf: hi), to: SIMD8<UInt64>.self)
+    return (unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: pairs), to: Tiles.self),
+            unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: pairs &>> 32), to: Tiles.self))
+}
+
+/// p[4t + j] for the 8 lanes t, j = 0 ..< 4.
+@inline(__always) func quarters(_ p: UnsafePointer<Float>) -> (Tiles, Tiles, Tiles, Tiles) {
+    let (e0, o0) = evensAndOdds(p), (e1, o1) = evensAndOdds(p + 16)
+    let (q0, q2) = pairHalves(e0, e1), (q1, q3) = pairHalves(o0, o1)
+    return (q0, q1, q2, q3)
+}
+
+/// Bᵀ applied to six values (a row or a column of a tile).
+@inline(__always) func bT(_ d0: Tiles, _ d1: Tiles, _ d2: Tiles, _ d3: Tiles, _ d4: Tiles, _ d5: Tiles)
+    -> (Tiles, Tiles, Tiles, Tiles, Tiles, Tiles) {
+    let s12 = d1 + d2, s34 = d3 + d4, t12 = d1 - d2, t34 = d4 - d3, t31 = d3 - d1, t42 = d4 - d2
+    return (4 * d0 - 5 * d2 + d4, s34 - 4 * s12, t34 + 4 * t12, t42 + 2 * t31, t42 - 2 * t31, 4 * d1 - 5 * d3 + d5)
+}
+
+/// Bᵀ d B for the tiles of channel `ic` in the block at column x0 (tile t reads padded rows y ..< y+6,
+/// columns x0+4t ..< x0+4t+6): v[ξ × positionStride(cin) + ic × blockTiles + t]. The rows' transforms
+/// go to v first, and the columns' replace them there.
+@inline(__always) func transformInput4(_ a: Conv3x3Arguments, _ y: Int, _ x0: Int, _ ic: Int, _ v: UnsafeMutablePointer<Float>) {
+    let P = a.paddedWidth, n = Tiles.scalarCount, stride = positionStride(a.cin)
+    let src = a.input + ic * a.planeStride + y * P + x0
+    for half in 0..<2 {
+        // The next row quad's four new rows (see F(2x2)'s transformInput).
+        for r in 6..<10 {
+            denoise_prefetch(src + r * P + 4 * n * half)
+            denoise_prefetch(src + r * P + 4 * n * half + 16)
+        }
+        let out = v + ic * blockTiles + n * half
+        @inline(__always) func put(_ xi: Int, _ t: Tiles) { storeTiles(t, out + xi * stride) }
+        @inline(__always) func get(_ xi: Int) -> Tiles { loadTiles(out + xi * stride) }
+        for r in 0..<6 {
+            let at = src + r * P + 4 * n * half
+            let (d0, d1, d2, d3) = quarters(at), (d4, d5, _, _) = quarters(at + 4)
+            let (e0, e1, e2, e3, e4, e5) = bT(d0, d1, d2, d3, d4, d5)
+            put(6 * r, e0); put(6 * r + 1, e1); put(6 * r + 2, e2); put(6 * r + 3, e3); put(6 * r + 4, e4); put(6 * r + 5, e5)
+        }
+        for c in 0..<6 {
+            let (e0, e1, e2, e3, e4, e5) = bT(get(c), get(6 + c), get(12 + c), get(18 + c), get(24 + c), get(30 + c))
+            put(c, e0); put(6 + c, e1); put(12 + c, e2); put(18 + c, e3); put(24 + c, e4); put(30 + c, e5)
+        }
+    }
+}
+
+/// Aᵀ applied to six values.
+@inline(__always) func aT(_ m0: Tiles, _ m1: Tiles, _ m2: Tiles, _ m3: Tiles, _ m4: Tiles, _ m5: Tiles)
+    -> (Tiles, Tiles, Tiles, Tiles) {
+    let s12 = m1 + m2, s34 = m3 + m4, t12 = m1 - m2, t34 = m3 - m4
+    return (m0 + s12 + s34, t12 + 2 * t34, s12 + 4 * s34, t12 + 8 * t34 + m5)
+}
+
+/// y0[0] y1[0] y2[0] y3[0] y0[1] ... : the four vectors' lanes interleaved, as four vectors.
+@inline(__always) func interleave4(_ y0: Tiles, _ y1: Tiles, _ y2: Tiles, _ y3: Tiles) -> (Tiles, Tiles, Tiles, Tiles) {
+    let (a0, a1) = interleave(y0, y1), (b0, b1) = interleave(y2, y3)
+    @inline(__always) func pairs(_ a: Tiles, _ b: Tiles) -> (Tiles, Tiles) {
+        let p = unsafeBitCast(a, to: SIMD4<UInt64>.self), q = unsafeBitCast(b, to: SIMD4<UInt64>.self)
+        return (unsafeBitCast(SIMD4<UInt64>(p[0], q[0], p[1], q[1]), to: Tiles.self),
+                unsafeBitCast(SIMD4<UInt64>(p[2], q[2], p[3], q[3]), to: Tiles.self))
+    }
+    let (r0, r1) = pairs(a0, b0), (r2, r3) = pairs(a1, b1)
+    return (r0, r1, r2, r3)
+}
+
+/// Aᵀ M A for output channel `oc` of the block at column x0, then PReLU and the residual, for the
+/// block's first `valid` columns. The columns' transforms replace the products in m first (rows
+/// 0 ..< 4 of each column).
+@inline(__always) func transformOutput4(_ a: Conv3x3Arguments, _ y: Int, _ x0: Int, _ oc: Int, _ m: UnsafeMutablePointer<Float>,
+                                        valid: Int) {
+    let n = Tiles.scalarCount, stride = positionStride(a.cout)
+    for half in 0..<2 where valid > 4 * n * half {
+        let base = m + oc * blockTiles + n * half
+        @inline(__always) func get(_ xi: Int) -> Tiles { loadTiles(base + xi * stride) }
+        @inline(__always) func put(_ xi: Int, _ t: Tiles) { storeTiles(t, base + xi * stride) }
+        for c in 0..<6 {
+            let (s0, s1, s2, s3) = aT(get(c), get(6 + c), get(12 + c), get(18 + c), get(24 + c), get(30 + c))
+            put(c, s0); put(6 + c, s1); put(12 + c, s2); put(18 + c, s3)
+        }
+        for r in 0..<4 {
+            let (y0, y1, y2, y3) = aT(get(6 * r), get(6 * r + 1), get(6 * r + 2), get(6 * r + 3), get(6 * r + 4), get(6 * r + 5))
+            // Lane t holds tile t, whose four pixels of this row are y0...y3.
+            let (p0, p1, p2, p3) = interleave4(y0, y1, y2, y3)
+            let o = (oc * a.height + y + r) * a.width + x0 + 4 * n * half, count = valid - 4 * n * half
+            if count >= 4 * n {
+                emit(a, p0, o); emit(a, p1, o + n); emit(a, p2, o + 2 * n); emit(a, p3, o + 3 * n)
+            } else {  // whole vectors, then the last pixels one at a time
+                let whole = count / n, rest = whole * n
+                if whole > 0 { emit(a, p0, o) }
+                if whole > 1 { emit(a, p1, o + n) }
+                if whole > 2 { emit(a, p2, o + 2 * n) }
+                var row = (p0, p1, p2, p3)
+                withUnsafeBytes(of: &row) { emitPartial(a, $0.bindMemory(to: Float.self).baseAddress! + rest, o + rest, count - rest) }
+            }
+        }
+    }
+}
+
+/// `emit` of the first `count` of the pixels at p, one at a time (a last block's columns inside the image).
+@inline(never) func emitPartial(_ a: Conv3x3Arguments, _ p: UnsafePointer<Float>, _ o: Int, _ count: Int) {
+    for c in 0..<count {
+        var r = p[c]
+        if r < 0 { r *= a.preluSlope }
+        if let residual = a.residual { r += residual[o + c] }
+        a.output[o + c] = r
+    }
+}
+
+/// PReLU and the residual, then the store, of n output pixels at offset o.
+@inline(__always) func emit(_ a: Conv3x3Arguments, _ v: Tiles, _ o: Int) {
+    var r = a.preluSlope == 1 ? v : v.replacing(with: v * a.preluSlope, where: v .< 0)
+    if let residual = a.residual { r += loadTiles(residual + o) }
+    storeTiles(r, a.output + o)
+}
+#endif

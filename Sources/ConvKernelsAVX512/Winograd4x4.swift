@@ -1,0 +1,1 @@
+../ConvKernels/Winograd4x4.swift
