@@ -141,21 +141,15 @@ func winograd4RowQuad(_ a: Conv3x3Arguments, _ y: Int, columns: Range<Int>, u: U
 }
 
 /// Aᵀ M A for output channel `oc` of the block at column x0, then PReLU and the residual, for the
-/// block's first `valid` columns. The columns' transforms replace the products in m first (rows
-/// 0 ..< 4 of each column).
-@inline(__always) func transformOutput4(_ a: Conv3x3Arguments, _ y: Int, _ x0: Int, _ oc: Int, _ m: UnsafeMutablePointer<Float>,
+/// block's first `valid` columns.
+@inline(__always) func transformOutput4(_ a: Conv3x3Arguments, _ y: Int, _ x0: Int, _ oc: Int, _ m: UnsafePointer<Float>,
                                         valid: Int) {
     let n = Tiles.scalarCount, stride = positionStride(a.cout)
     for half in 0..<2 where valid > 4 * n * half {
         let base = m + oc * blockTiles + n * half
-        @inline(__always) func get(_ xi: Int) -> Tiles { loadTiles(base + xi * stride) }
-        @inline(__always) func put(_ xi: Int, _ t: Tiles) { storeTiles(t, base + xi * stride) }
-        for c in 0..<6 {
-            let (s0, s1, s2, s3) = aT(get(c), get(6 + c), get(12 + c), get(18 + c), get(24 + c), get(30 + c))
-            put(c, s0); put(6 + c, s1); put(12 + c, s2); put(18 + c, s3)
-        }
-        for r in 0..<4 {
-            let (y0, y1, y2, y3) = aT(get(6 * r), get(6 * r + 1), get(6 * r + 2), get(6 * r + 3), get(6 * r + 4), get(6 * r + 5))
+        @inline(__always) func get(_ r: Int, _ c: Int) -> Tiles { loadTiles(base + (6 * r + c) * stride) }
+        @inline(__always) func emitRow(_ r: Int, _ s: (Tiles, Tiles, Tiles, Tiles, Tiles, Tiles)) {
+            let (y0, y1, y2, y3) = aT(s.0, s.1, s.2, s.3, s.4, s.5)
             // Lane t holds tile t, whose four pixels of this row are y0...y3.
             let (p0, p1, p2, p3) = interleave4(y0, y1, y2, y3)
             let o = (oc * a.height + y + r) * a.width + x0 + 4 * n * half, count = valid - 4 * n * half
@@ -169,6 +163,18 @@ func winograd4RowQuad(_ a: Conv3x3Arguments, _ y: Int, columns: Range<Int>, u: U
                 var row = (p0, p1, p2, p3)
                 withUnsafeBytes(of: &row) { emitPartial(a, $0.bindMemory(to: Float.self).baseAddress! + rest, o + rest, count - rest) }
             }
+        }
+        // Two rows of Aᵀ M at a time, column by column from the products: loads only (storing all
+        // four rows and reading them back ran at the store port's pace).
+        for r in Swift.stride(from: 0, to: 4, by: 2) {
+            @inline(__always) func column(_ c: Int) -> (Tiles, Tiles) {
+                let t = aT(get(0, c), get(1, c), get(2, c), get(3, c), get(4, c), get(5, c))
+                return r == 0 ? (t.0, t.1) : (t.2, t.3)
+            }
+            let (a0, b0) = column(0), (a1, b1) = column(1), (a2, b2) = column(2)
+            let (a3, b3) = column(3), (a4, b4) = column(4), (a5, b5) = column(5)
+            emitRow(r, (a0, a1, a2, a3, a4, a5))
+            emitRow(r + 1, (b0, b1, b2, b3, b4, b5))
         }
     }
 }
@@ -185,7 +191,7 @@ func winograd4RowQuad(_ a: Conv3x3Arguments, _ y: Int, columns: Range<Int>, u: U
 
 /// PReLU and the residual, then the store, of n output pixels at offset o.
 @inline(__always) func emit(_ a: Conv3x3Arguments, _ v: Tiles, _ o: Int) {
-    var r = a.preluSlope == 1 ? v : v.replacing(with: v * a.preluSlope, where: v .< 0)
+    var r = v.replacing(with: v * a.preluSlope, where: v .< 0)  // a blend, cheaper than a branch on the slope
     if let residual = a.residual { r += loadTiles(residual + o) }
     storeTiles(r, a.output + o)
 }
