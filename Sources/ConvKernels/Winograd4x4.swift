@@ -148,22 +148,6 @@ func winograd4RowQuad(_ a: Conv3x3Arguments, _ y: Int, columns: Range<Int>, u: U
     for half in 0..<2 where valid > 4 * n * half {
         let base = m + oc * blockTiles + n * half
         @inline(__always) func get(_ r: Int, _ c: Int) -> Tiles { loadTiles(base + (6 * r + c) * stride) }
-        @inline(__always) func emitRow(_ r: Int, _ s: (Tiles, Tiles, Tiles, Tiles, Tiles, Tiles)) {
-            let (y0, y1, y2, y3) = aT(s.0, s.1, s.2, s.3, s.4, s.5)
-            // Lane t holds tile t, whose four pixels of this row are y0...y3.
-            let (p0, p1, p2, p3) = interleave4(y0, y1, y2, y3)
-            let o = (oc * a.height + y + r) * a.width + x0 + 4 * n * half, count = valid - 4 * n * half
-            if count >= 4 * n {
-                emit(a, p0, o); emit(a, p1, o + n); emit(a, p2, o + 2 * n); emit(a, p3, o + 3 * n)
-            } else {  // whole vectors, then the last pixels one at a time
-                let whole = count / n, rest = whole * n
-                if whole > 0 { emit(a, p0, o) }
-                if whole > 1 { emit(a, p1, o + n) }
-                if whole > 2 { emit(a, p2, o + 2 * n) }
-                var row = (p0, p1, p2, p3)
-                withUnsafeBytes(of: &row) { emitPartial(a, $0.bindMemory(to: Float.self).baseAddress! + rest, o + rest, count - rest) }
-            }
-        }
         // Two rows of Aᵀ M at a time, column by column from the products: loads only (storing all
         // four rows and reading them back ran at the store port's pace).
         for r in Swift.stride(from: 0, to: 4, by: 2) {
@@ -173,9 +157,27 @@ func winograd4RowQuad(_ a: Conv3x3Arguments, _ y: Int, columns: Range<Int>, u: U
             }
             let (a0, b0) = column(0), (a1, b1) = column(1), (a2, b2) = column(2)
             let (a3, b3) = column(3), (a4, b4) = column(4), (a5, b5) = column(5)
-            emitRow(r, (a0, a1, a2, a3, a4, a5))
-            emitRow(r + 1, (b0, b1, b2, b3, b4, b5))
+            let o = (oc * a.height + y + r) * a.width + x0 + 4 * n * half, count = valid - 4 * n * half
+            emitRow(a, aT(a0, a1, a2, a3, a4, a5), o, count)
+            emitRow(a, aT(b0, b1, b2, b3, b4, b5), o + a.width, count)
         }
+    }
+}
+
+/// A row's 4 pixels of each of the 8 tiles (y0...y3, lane t tile t), PReLU and residual, stored at
+/// offset o: its first `count` pixels.
+@inline(__always) func emitRow(_ a: Conv3x3Arguments, _ y: (Tiles, Tiles, Tiles, Tiles), _ o: Int, _ count: Int) {
+    let n = Tiles.scalarCount
+    let (p0, p1, p2, p3) = interleave4(y.0, y.1, y.2, y.3)
+    if count >= 4 * n {
+        emit(a, p0, o); emit(a, p1, o + n); emit(a, p2, o + 2 * n); emit(a, p3, o + 3 * n)
+    } else {  // whole vectors, then the last pixels one at a time
+        let whole = count / n, rest = whole * n
+        if whole > 0 { emit(a, p0, o) }
+        if whole > 1 { emit(a, p1, o + n) }
+        if whole > 2 { emit(a, p2, o + 2 * n) }
+        var row = (p0, p1, p2, p3)
+        withUnsafeBytes(of: &row) { emitPartial(a, $0.bindMemory(to: Float.self).baseAddress! + rest, o + rest, count - rest) }
     }
 }
 
