@@ -104,7 +104,7 @@ public let convLanes = Vector.scalarCount
 /// `count` floats at `o`.
 @inline(__always) func store(_ v: Vector, slope: Float, residual: UnsafePointer<Float>?,
                              _ o: UnsafeMutablePointer<Float>, _ count: Int) {
-    let r = slope == 1 ? v : prelu(v, slope)
+    let r = prelu(v, slope)  // a blend, cheaper than a branch on the slope
     guard count == convLanes else { return storePartial(r, residual: residual, o, count) }
     storeFull(residual.map { r + load($0) } ?? r, o)
 }

@@ -110,7 +110,8 @@ func winogradRowPair(_ a: Conv3x3Arguments, _ y: Int, columns: Range<Int>, u: Un
         for ic in 0..<cin {
             for b in 0..<blocks { transformInput(a, y, x0 + b * winogradBlock, ic, v + b * 16 * positionStride(cin)) }
         }
-        for b in 0..<blocks { multiply(a, u, v + b * 16 * positionStride(cin), m + b * 16 * positionStride(cout), positions: 16) }
+        for b in 0..<blocks { multiply(a, u, v + b * 16 * positionStride(cin), m + b * 16 * positionStride(cout), positions: 16,
+                                       channels: 0..<cout) }
         for oc in 0..<cout {
             for b in 0..<blocks { transformOutput(a, y, x0 + b * winogradBlock, oc, m + b * 16 * positionStride(cout)) }
         }
@@ -147,11 +148,10 @@ func winogradRowPair(_ a: Conv3x3Arguments, _ y: Int, columns: Range<Int>, u: Un
 }
 
 /// m[ξ × positionStride(cout) + oc × T + t] = Σ_ic u[(ξ × cin + ic) × cout + oc] v[ξ × positionStride(cin)
-/// + ic × T + t] (T = blockTiles), ξ < `positions` (16 for F(2x2), 36 for F(4x4)), oc in `channels`
-/// (all by default): for each ξ a small matrix product, 6 output channels × 2 vectors of tiles per pass.
+/// + ic × T + t] (T = blockTiles), ξ < `positions` (16 for F(2x2), 36 for F(4x4)), oc in `channels`: for each ξ a small matrix product, 6 output channels × 2 vectors of tiles per pass.
 @inline(__always) func multiply(_ a: Conv3x3Arguments, _ u: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
-                                _ m: UnsafeMutablePointer<Float>, positions: Int, channels: Range<Int>? = nil) {
-    let cin = a.cin, cout = a.cout, n = Tiles.scalarCount, T = blockTiles, channels = channels ?? 0..<cout
+                                _ m: UnsafeMutablePointer<Float>, positions: Int, channels: Range<Int>) {
+    let cin = a.cin, cout = a.cout, n = Tiles.scalarCount, T = blockTiles
     for xi in 0..<positions {
         let vx = v + xi * positionStride(cin), ux = u + xi * cin * cout, mx = m + xi * positionStride(cout)
         for oc in Swift.stride(from: channels.lowerBound, to: channels.upperBound, by: 6) {

@@ -169,32 +169,10 @@ func winograd4RowQuad(_ a: Conv3x3Arguments, _ y: Int, columns: Range<Int>, u: U
 @inline(__always) func emitRow(_ a: Conv3x3Arguments, _ y: (Tiles, Tiles, Tiles, Tiles), _ o: Int, _ count: Int) {
     let n = Tiles.scalarCount
     let (p0, p1, p2, p3) = interleave4(y.0, y.1, y.2, y.3)
-    if count >= 4 * n {
-        emit(a, p0, o); emit(a, p1, o + n); emit(a, p2, o + 2 * n); emit(a, p3, o + 3 * n)
-    } else {  // whole vectors, then the last pixels one at a time
-        let whole = count / n, rest = whole * n
-        if whole > 0 { emit(a, p0, o) }
-        if whole > 1 { emit(a, p1, o + n) }
-        if whole > 2 { emit(a, p2, o + 2 * n) }
-        var row = (p0, p1, p2, p3)
-        withUnsafeBytes(of: &row) { emitPartial(a, $0.bindMemory(to: Float.self).baseAddress! + rest, o + rest, count - rest) }
+    @inline(__always) func put(_ p: Tiles, _ k: Int) {
+        let at = o + k * n, c = min(n, count - k * n)
+        if c > 0 { store(p, slope: a.preluSlope, residual: a.residual.map { $0 + at }, a.output + at, c) }
     }
-}
-
-/// `emit` of the first `count` of the pixels at p, one at a time (a last block's columns inside the image).
-@inline(never) func emitPartial(_ a: Conv3x3Arguments, _ p: UnsafePointer<Float>, _ o: Int, _ count: Int) {
-    for c in 0..<count {
-        var r = p[c]
-        if r < 0 { r *= a.preluSlope }
-        if let residual = a.residual { r += residual[o + c] }
-        a.output[o + c] = r
-    }
-}
-
-/// PReLU and the residual, then the store, of n output pixels at offset o.
-@inline(__always) func emit(_ a: Conv3x3Arguments, _ v: Tiles, _ o: Int) {
-    var r = v.replacing(with: v * a.preluSlope, where: v .< 0)  // a blend, cheaper than a branch on the slope
-    if let residual = a.residual { r += loadTiles(residual + o) }
-    storeTiles(r, a.output + o)
+    put(p0, 0); put(p1, 1); put(p2, 2); put(p3, 3)
 }
 #endif
