@@ -80,8 +80,10 @@ def main():
                    help="camera-pipeline noise (training and validation) also gets in-camera noise "
                         "reduction and sharpening: the profile (camera_noise.PROFILES; mild in phases 2-4)")
     p.add_argument("--camera-zoom", type=float, default=1.0,
-                   help="half of the camera crops show a region up to this many times smaller, "
+                   help="camera crops (--zoom-share of them) show a region up to this many times smaller, "
                         "enlarged (data.zoomed_crop): the per-pixel smoothness of full-resolution photos")
+    p.add_argument("--zoom-share", type=float, default=0.5,
+                   help="share of the camera crops that are zoomed when --camera-zoom > 1")
     p.add_argument("--camera-val-dir", default=str(data.SHARED / "eval" / "CBSD68"))
     p.add_argument("--camera-val", default="8:16",
                    help="slice of the camera validation folder: camera-pipeline noise, fixed seed")
@@ -159,7 +161,7 @@ def main():
     while state["step"] < end:
         t0 = time.time()
         noisy, clean = data.batch(images, a.seed, state["step"], a.batch, a.crop, a.gray_fraction,
-                                  a.camera_fraction, a.in_camera, a.camera_zoom)
+                                  a.camera_fraction, a.in_camera, a.camera_zoom, a.zoom_share)
         noisy, clean = torch.from_numpy(noisy).to(a.device), torch.from_numpy(clean).to(a.device)
         if a.channels_last:
             noisy, clean = noisy.to(memory_format=torch.channels_last), clean.to(memory_format=torch.channels_last)

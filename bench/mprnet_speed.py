@@ -9,6 +9,11 @@ the whole `denoise mprnet` process (loading and PNG coding included) with --tile
 bfloat16 (AMX convolutions, where the CPU has them). The runs alternate
 `--repeat` times and each keeps its fastest run, so a noisy neighbour slows both alike. Both outputs
 are compared (PSNR between them) to show they compute the same thing.
+
+It prints the CPU, our kernel path (DENOISE_KERNELS, or the one the library picks) and PyTorch's
+(ONEDNN_MAX_CPU_ISA limits it), and per config the network's multiply-adds as GMAC/s (counted as
+direct convolutions, so Winograd shows as the speed it is worth) with the share of the FMA peak of
+our float path on that many cores (`conv-speed --peak`, measured in the same run).
 """
 import argparse
 import os
@@ -35,6 +40,8 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--cli", default=str(ROOT / ".build" / "release" / "denoise-cli"))
+    p.add_argument("--conv-speed", default=str(ROOT / ".build" / "release" / "conv-speed"),
+                   help="the conv-speed benchmark, for the FMA peak (none: no peak column)")
     a = p.parse_args()
 
     import torch
@@ -46,11 +53,19 @@ def main():
     clean = clean[:a.size, :a.size].astype(np.float64)
     noisy = np.clip(np.rint(clean + 25 * np.random.default_rng(25).standard_normal(clean.shape)), 0, 255).astype(np.uint8)
     mp = noisy.shape[0] * noisy.shape[1] / 1e6
-    amx = "amx_bf16" in Path("/proc/cpuinfo").read_text()
-    print(f"{a.size}x{a.size} image, {a.threads} threads, best of {a.repeat}; s/MP (lower is better); "
-          f"bfloat16 {'on AMX' if amx else 'falls back to float32 (no AMX on this CPU)'}")
-    print(f"{'config':>10} {'params':>8} {'PyTorch':>9} | {'float32':>9} {'ratio':>7} {'agree dB':>9} | "
-          f"{'bfloat16':>9} {'ratio':>7} {'agree dB':>9}")
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    amx = "amx_bf16" in cpuinfo
+    path = float_path(cpuinfo)
+    peaks = fma_peaks(a.conv_speed)
+    peak = peaks.get(path, float("nan")) * a.threads
+    model_name = next((l.split(":", 1)[1].strip() for l in cpuinfo.splitlines() if l.startswith("model name")), "?")
+    print(f"{model_name}; our float32 kernels: {path} (FMA peak {peak:.0f} GMAC/s on {a.threads} threads); "
+          f"PyTorch {torch.__version__}, capability {torch.backends.cpu.get_cpu_capability()}, "
+          f"ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', 'unset')}")
+    print(f"{a.size}x{a.size} image, {a.threads} threads, best of {a.repeat}; s/MP (lower is better), GMAC/s and "
+          f"share of the peak; bfloat16 {'on AMX' if amx else 'falls back to float32 (no AMX on this CPU)'}")
+    print(f"{'config':>10} {'params':>8} {'GMAC':>6} {'PyTorch':>9} {'GMAC/s':>7} | {'float32':>9} {'ratio':>7} "
+          f"{'GMAC/s':>7} {'of peak':>7} {'agree dB':>9} | {'bfloat16':>9} {'ratio':>7} {'agree dB':>9}")
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "noisy.png")
         Image.fromarray(noisy).save(src)
@@ -61,6 +76,7 @@ def main():
             safetensors_io.save(weights, model.state_dict(), model.cfg.as_metadata())
             x = torch.from_numpy(noisy.transpose(2, 0, 1)[None].astype(np.float32) / 255)
             denoise(model, x[..., :64, :64])
+            gmac = count_macs(model, x) / 1e9
             torch_s, ours_s = float("inf"), {"float32": float("inf"), "bfloat16": float("inf")}
             for _ in range(a.repeat):
                 t = time.perf_counter()
@@ -73,13 +89,52 @@ def main():
                                    check=True)
                     ours_s[precision] = min(ours_s[precision], (time.perf_counter() - t) / mp)
             ref = np.clip(np.rint(y * 255), 0, 255)
-            row = f"{name:>10} {sum(v.numel() for v in model.parameters()) / 1e6:>7.2f}M {torch_s:>8.2f}s"
+            row = (f"{name:>10} {sum(v.numel() for v in model.parameters()) / 1e6:>7.2f}M {gmac:>6.1f} "
+                   f"{torch_s:>8.2f}s {gmac / (torch_s * mp):>7.1f}")
             for precision, seconds in ours_s.items():
                 ours = np.asarray(Image.open(os.path.join(tmp, f"{precision}.png"))).astype(np.float64)
                 mse = np.mean((ours - ref) ** 2)
                 agree = 10 * np.log10(255 ** 2 / mse) if mse else float("inf")
-                row += f" | {seconds:>8.2f}s {torch_s / seconds:>6.2f}x {agree:>9.1f}"
+                speed = gmac / (seconds * mp)
+                share = f"{100 * speed / peak:>6.0f}%" if precision == "float32" else ""
+                row += f" | {seconds:>8.2f}s {torch_s / seconds:>6.2f}x " + (f"{speed:>7.1f} {share} " if share else "") + f"{agree:>9.1f}"
             print(row, flush=True)
+
+def float_path(cpuinfo):
+    """The kernel path our float32 convolutions take: DENOISE_KERNELS, or the library's choice."""
+    forced = os.environ.get("DENOISE_KERNELS")
+    if forced:
+        return "avx512" if forced == "amx" else forced
+    flags = set(next((l for l in cpuinfo.splitlines() if l.startswith("flags")), "").split())
+    if "avx512f" in flags:
+        return "avx512"
+    return "avx2" if {"avx2", "fma"} <= flags else "baseline"
+
+
+def fma_peaks(conv_speed):
+    """{build: one thread's FMA peak in GMAC/s} from `conv-speed --peak`; empty if it cannot run."""
+    try:
+        out = subprocess.run([conv_speed, "--peak"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    return {name: float(v) for name, v in (line.split() for line in out.splitlines() if line.strip())}
+
+
+def count_macs(model, x):
+    """Multiply-adds of the network's convolutions on `x`, as direct convolutions."""
+    import torch
+    from mprnet import denoise
+    total = [0]
+
+    def hook(conv, _, out):
+        total[0] += out.numel() * conv.in_channels // conv.groups * conv.kernel_size[0] * conv.kernel_size[1]
+    hooks = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    with torch.no_grad():
+        denoise(model, x)
+    for h in hooks:
+        h.remove()
+    return total[0]
+
 
 if __name__ == "__main__":
     main()

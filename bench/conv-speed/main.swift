@@ -5,6 +5,7 @@
 //
 //     swift run -c release conv-speed            # the shapes of the shipped model
 //     swift run -c release conv-speed 24 24 256  # cin cout size
+//     swift run -c release conv-speed --peak     # only each build's FMA peak: "build GMAC/s" lines
 import ConvArguments
 import ConvKernels
 import ConvKernelsAVX2
@@ -51,6 +52,11 @@ func time(_ a: Conv3x3Arguments, _ kernel: (Conv3x3Arguments, Range<Int>) -> Voi
         best = min(best, now() - t)
     }
     return best
+}
+
+if CommandLine.arguments.contains("--peak") {
+    for build in builds { print(build.name, String(format: "%.1f", build.peak(now))) }
+    exit(0)
 }
 
 let args = CommandLine.arguments.dropFirst().compactMap { Int($0) }
