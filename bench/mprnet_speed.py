@@ -41,7 +41,7 @@ def main():
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--cli", default=str(ROOT / ".build" / "release" / "denoise-cli"))
     p.add_argument("--conv-speed", default=str(ROOT / ".build" / "release" / "conv-speed"),
-                   help="the conv-speed benchmark, for the FMA peak (none: no peak column)")
+                   help="the conv-speed benchmark, for the FMA peak (the share reads nan if it cannot run)")
     a = p.parse_args()
 
     import torch
