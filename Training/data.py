@@ -72,8 +72,8 @@ def batch(images, seed, step, size, crop, gray_fraction=0.0, camera_fraction=0.0
     the crops get camera-pipeline noise (`camera_noise`, whose target is the noise-free rendering),
     the others white or Poisson-Gaussian noise (`synth_noise`); `in_camera` adds the cameras' noise
     reduction and sharpening to the camera-pipeline noise. With `camera_zoom` > 1 a `zoom_share` of
-    the camera crops are `zoomed_crop`s (the same draws whatever the share). A `gray_fraction` of the crops are gray, as the filters run
-    gray images: three equal channels with one noise draw."""
+    the camera crops are `zoomed_crop`s (the same draws whatever the share). A `gray_fraction` of
+    the crops are gray, as the filters run gray images: three equal channels with one noise draw."""
     rng = np.random.default_rng([seed, step])
     clean, noisy = [], []
     for _ in range(size):
