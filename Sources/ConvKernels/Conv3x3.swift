@@ -2,8 +2,8 @@ import ConvArguments
 
 /// 3x3 convolution (zero padding 1, no bias) over a zero-framed input, for rows `rows`:
 /// output = PReLU(conv(input)) + residual. Direct in the baseline build; by Winograd where it pays
-/// in the others: the AVX2 one computes quads of rows by F(4x4, 3x3) (Winograd4x4.swift), the
-/// AVX-512 one pairs of rows by F(2x2, 3x3) (Winograd3x3.swift).
+/// in the others: quads of rows by F(4x4, 3x3) (Winograd4x4.swift), the rows and columns left over
+/// by F(2x2, 3x3) (Winograd3x3.swift).
 ///
 /// Compiled three times like the DCT kernels: as ConvKernels for baseline x86-64 and, through
 /// symbolic links, as ConvKernelsAVX2 (`-target-cpu haswell`, `CONV_FMA`) and ConvKernelsAVX512
@@ -18,39 +18,37 @@ public func conv3x3Rows(_ a: Conv3x3Arguments, rows: Range<Int>) {
     conv3x3Rows(a, rows: rows, quads: true)
 }
 
-/// `conv3x3Rows` with F(2x2, 3x3) for all the row pairs (the AVX2 build's previous kernel): for
-/// benchmarks that compare the two.
+/// `conv3x3Rows` with F(2x2, 3x3) for all the row pairs (the kernel before F(4x4)): for benchmarks
+/// that compare the two.
 package func conv3x3RowsPairs(_ a: Conv3x3Arguments, rows: Range<Int>) {
     conv3x3Rows(a, rows: rows, quads: false)
 }
 
 func conv3x3Rows(_ a: Conv3x3Arguments, rows: Range<Int>, quads: Bool) {
     #if CONV_FMA
-    // Whole blocks of columns go through Winograd: row quads through F(4x4, 3x3) in the AVX2 build,
-    // row pairs through F(2x2, 3x3) (the AVX-512 build's rows, the AVX2 one's after the last quad);
-    // the rest of a row, a last single row, and layers of few input channels (whose tile transforms
+    // Whole blocks of columns go through Winograd: row quads through F(4x4, 3x3), row pairs through
+    // F(2x2, 3x3) (the rows after the last quad, and columns past the last whole F(4x4) block); the
+    // rest of a row, a last single row, and layers of few input channels (whose tile transforms
     // would cost more than the multiplications they save) through the direct kernel.
     let pairColumns = a.width / winogradBlock * winogradBlock
-    #if CONV_WIDE
-    let quadColumns = 0
-    #else
     // The last F(4x4) block may run past the image, its extra outputs dropped, where the zero frame
     // is wide enough (`conv3x3PaddedWidth`) and most of the block is image.
     let covered = (a.width + winograd4Block - 1) / winograd4Block * winograd4Block
     let quadColumns = !quads || rows.count < 4 ? 0
         : a.paddedWidth >= covered + 4 && 4 * (covered - a.width) <= covered ? covered
         : a.width / winograd4Block * winograd4Block
-    #endif
     if pairColumns + quadColumns > 0 && rows.count >= 2 && a.cin >= winogradMinimumChannels {
         // F(2x2)'s weights and scratch only where row pairs run (scratch is written before it is read).
-        let needsPairs = quadColumns == 0 || rows.count % 4 >= 2
+        // Columns past the last whole F(4x4) block that F(2x2) blocks still cover (AVX-512's F(4x4)
+        // blocks are 128 columns wide, its F(2x2) ones 64).
+        let pairsAfterQuads = quadColumns < pairColumns ? quadColumns..<pairColumns : pairColumns..<pairColumns
+        let needsPairs = quadColumns == 0 || rows.count % 4 >= 2 || !pairsAfterQuads.isEmpty
         let u = needsPairs ? winogradWeights(a) : [], scratch = needsPairs ? winogradScratch(a) : (tiles: 0, products: 0)
         var v = uninitialized(scratch.tiles), m = uninitialized(scratch.products)
         var y = rows.lowerBound
         u.withUnsafeBufferPointer { up in
         v.withUnsafeMutableBufferPointer { vp in
         m.withUnsafeMutableBufferPointer { mp in
-            #if !CONV_WIDE
             if quadColumns > 0 {
                 let u4 = winograd4Weights(a), scratch4 = winograd4Scratch(a)
                 var v4 = uninitialized(scratch4.tiles), m4 = uninitialized(scratch4.products)
@@ -60,12 +58,15 @@ func conv3x3Rows(_ a: Conv3x3Arguments, rows: Range<Int>, quads: Bool) {
                     while y + 4 <= rows.upperBound {
                         winograd4RowQuad(a, y, columns: 0..<quadColumns, u: u4p.baseAddress!, v: v4p.baseAddress!,
                                          m: m4p.baseAddress!)
-                        for row in y..<(y + 4) { directRow(a, row, from: min(a.width, quadColumns)) }
+                        for pair in Swift.stride(from: y, to: y + 4, by: 2) where !pairsAfterQuads.isEmpty {
+                            winogradRowPair(a, pair, columns: pairsAfterQuads, u: up.baseAddress!, v: vp.baseAddress!,
+                                            m: mp.baseAddress!)
+                        }
+                        for row in y..<(y + 4) { directRow(a, row, from: min(a.width, max(quadColumns, pairColumns))) }
                         y += 4
                     }
                 }}}
             }
-            #endif
             while y + 2 <= rows.upperBound {
                 winogradRowPair(a, y, columns: 0..<pairColumns, u: up.baseAddress!, v: vp.baseAddress!, m: mp.baseAddress!)
                 for row in y...(y + 1) { directRow(a, row, from: pairColumns) }

@@ -3,8 +3,8 @@ import CPlatform
 
 // Winograd F(4x4, 3x3) (Lavin & Gray, 2016; interpolation points 0, ±1, ±2, ∞): each 4x4 block of
 // outputs from its 6x6 input tile with 36 multiplications per channel pair instead of 144, 2.25 per
-// output against F(2x2, 3x3)'s 4. In the AVX2 build only, where the FMA rate is half AVX-512's and
-// the products are most of a Winograd layer's time.
+// output against F(2x2, 3x3)'s 4. In the AVX2 and AVX-512 builds, where the products are most of a
+// Winograd layer's time.
 //
 //   Bᵀ = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
 //   G  = [¼ 0 0; -⅙ -⅙ -⅙; -⅙ ⅙ -⅙; 1/24 1/12 ⅙; 1/24 -1/12 ⅙; 0 0 1]
@@ -13,10 +13,10 @@ import CPlatform
 // The layout is F(2x2)'s (Winograd3x3.swift): one lane per tile, blocks of two vectors of tiles,
 // the transformed tiles and products [ξ][channel][tile] with ξ one of the 36 tile positions.
 
-#if CONV_FMA && !CONV_WIDE
-/// Output columns a block covers: 16 tiles of 4.
+#if CONV_FMA
+/// Output columns a block covers: 16 tiles of 4 (32 in the AVX-512 build).
 let winograd4Block = 4 * blockTiles
-/// Blocks transformed together (128 columns, as F(2x2)'s chunks).
+/// Blocks transformed together (128 columns, as F(2x2)'s chunks; one block on AVX-512).
 let winograd4Chunk = 128 / winograd4Block
 
 /// The transformed weights, [ξ][ic][oc] (ξ = 6 × row + column of the 6x6 tile position).
@@ -72,16 +72,26 @@ func winograd4RowQuad(_ a: Conv3x3Arguments, _ y: Int, columns: Range<Int>, u: U
     }
 }
 
-/// The first and second floats of the 8 pairs that `lo` then `hi` hold.
+#if CONV_WIDE
+typealias TwoTiles = SIMD32<Float>
+typealias TilePairs = SIMD16<UInt64>
+typealias TileWords = SIMD16<UInt32>
+#else
+typealias TwoTiles = SIMD16<Float>
+typealias TilePairs = SIMD8<UInt64>
+typealias TileWords = SIMD8<UInt32>
+#endif
+
+/// The first and second floats of the pairs that `lo` then `hi` hold.
 @inline(__always) func pairHalves(_ lo: Tiles, _ hi: Tiles) -> (Tiles, Tiles) {
-    let pairs = unsafeBitCast(SIMD16<Float>(lowHalf: lo, highHalf: hi), to: SIMD8<UInt64>.self)
-    return (unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: pairs), to: Tiles.self),
-            unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: pairs &>> 32), to: Tiles.self))
+    let pairs = unsafeBitCast(TwoTiles(lowHalf: lo, highHalf: hi), to: TilePairs.self)
+    return (unsafeBitCast(TileWords(truncatingIfNeeded: pairs), to: Tiles.self),
+            unsafeBitCast(TileWords(truncatingIfNeeded: pairs &>> 32), to: Tiles.self))
 }
 
-/// p[4t + j] for the 8 lanes t, j = 0 ..< 4.
+/// p[4t + j] for the lanes t, j = 0 ..< 4.
 @inline(__always) func quarters(_ p: UnsafePointer<Float>) -> (Tiles, Tiles, Tiles, Tiles) {
-    let (e0, o0) = evensAndOdds(p), (e1, o1) = evensAndOdds(p + 16)
+    let (e0, o0) = evensAndOdds(p), (e1, o1) = evensAndOdds(p + 2 * Tiles.scalarCount)
     let (q0, q2) = pairHalves(e0, e1), (q1, q3) = pairHalves(o0, o1)
     return (q0, q1, q2, q3)
 }
@@ -102,8 +112,7 @@ func winograd4RowQuad(_ a: Conv3x3Arguments, _ y: Int, columns: Range<Int>, u: U
     for half in 0..<2 {
         // The next row quad's four new rows (see F(2x2)'s transformInput).
         for r in 6..<10 {
-            denoise_prefetch(src + r * P + 4 * n * half)
-            denoise_prefetch(src + r * P + 4 * n * half + 16)
+            for line in Swift.stride(from: 0, to: 4 * n, by: 16) { denoise_prefetch(src + r * P + 4 * n * half + line) }
         }
         let out = v + ic * blockTiles + n * half
         @inline(__always) func put(_ xi: Int, _ t: Tiles) { storeTiles(t, out + xi * stride) }
@@ -128,13 +137,25 @@ func winograd4RowQuad(_ a: Conv3x3Arguments, _ y: Int, columns: Range<Int>, u: U
     return (m0 + s12 + s34, t12 + 2 * t34, s12 + 4 * s34, t12 + 8 * t34 + m5)
 }
 
+#if CONV_WIDE
+typealias HalfPairs = SIMD8<UInt64>  // one vector of tiles as pairs of floats
+#else
+typealias HalfPairs = SIMD4<UInt64>
+#endif
+
 /// y0[0] y1[0] y2[0] y3[0] y0[1] ... : the four vectors' lanes interleaved, as four vectors.
 @inline(__always) func interleave4(_ y0: Tiles, _ y1: Tiles, _ y2: Tiles, _ y3: Tiles) -> (Tiles, Tiles, Tiles, Tiles) {
     let (a0, a1) = interleave(y0, y1), (b0, b1) = interleave(y2, y3)
+    // The 64-bit lanes (pairs of floats) of a and b interleaved.
     @inline(__always) func pairs(_ a: Tiles, _ b: Tiles) -> (Tiles, Tiles) {
-        let p = unsafeBitCast(a, to: SIMD4<UInt64>.self), q = unsafeBitCast(b, to: SIMD4<UInt64>.self)
-        return (unsafeBitCast(SIMD4<UInt64>(p[0], q[0], p[1], q[1]), to: Tiles.self),
-                unsafeBitCast(SIMD4<UInt64>(p[2], q[2], p[3], q[3]), to: Tiles.self))
+        let p = unsafeBitCast(a, to: HalfPairs.self), q = unsafeBitCast(b, to: HalfPairs.self)
+        #if CONV_WIDE
+        return (unsafeBitCast(HalfPairs(p[0], q[0], p[1], q[1], p[2], q[2], p[3], q[3]), to: Tiles.self),
+                unsafeBitCast(HalfPairs(p[4], q[4], p[5], q[5], p[6], q[6], p[7], q[7]), to: Tiles.self))
+        #else
+        return (unsafeBitCast(HalfPairs(p[0], q[0], p[1], q[1]), to: Tiles.self),
+                unsafeBitCast(HalfPairs(p[2], q[2], p[3], q[3]), to: Tiles.self))
+        #endif
     }
     let (r0, r1) = pairs(a0, b0), (r2, r3) = pairs(a1, b1)
     return (r0, r1, r2, r3)
@@ -164,15 +185,33 @@ func winograd4RowQuad(_ a: Conv3x3Arguments, _ y: Int, columns: Range<Int>, u: U
     }
 }
 
-/// A row's 4 pixels of each of the 8 tiles (y0...y3, lane t tile t), PReLU and residual, stored at
+/// A row's 4 pixels of each tile of a vector (y0...y3, lane t tile t), PReLU and residual, stored at
 /// offset o: its first `count` pixels.
 @inline(__always) func emitRow(_ a: Conv3x3Arguments, _ y: (Tiles, Tiles, Tiles, Tiles), _ o: Int, _ count: Int) {
     let n = Tiles.scalarCount
     let (p0, p1, p2, p3) = interleave4(y.0, y.1, y.2, y.3)
     @inline(__always) func put(_ p: Tiles, _ k: Int) {
         let at = o + k * n, c = min(n, count - k * n)
+        #if CONV_WIDE
+        if c > 0 { storeOutputTiles(a, p, at, c) }
+        #else
         if c > 0 { store(p, slope: a.preluSlope, residual: a.residual.map { $0 + at }, a.output + at, c) }
+        #endif
     }
     put(p0, 0); put(p1, 1); put(p2, 2); put(p3, 3)
 }
+
+#if CONV_WIDE
+/// PReLU(`p`) plus the residual at output offset `at`, its first `count` floats: `store` for Tiles,
+/// which are half a Vector in this build.
+@inline(__always) func storeOutputTiles(_ a: Conv3x3Arguments, _ p: Tiles, _ at: Int, _ count: Int) {
+    let r = p.replacing(with: p * a.preluSlope, where: p .< 0)
+    guard count == Tiles.scalarCount else { return storeOutputTilesPartial(a, r, at, count) }
+    storeTiles(a.residual.map { r + loadTiles($0 + at) } ?? r, a.output + at)
+}
+
+@inline(never) func storeOutputTilesPartial(_ a: Conv3x3Arguments, _ r: Tiles, _ at: Int, _ count: Int) {
+    for i in 0..<count { a.output[at + i] = r[i] + (a.residual?[at + i] ?? 0) }
+}
+#endif
 #endif

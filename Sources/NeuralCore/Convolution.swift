@@ -54,8 +54,7 @@ extension Ops {
                 let args = Conv3x3Arguments(input: pp.baseAddress!, cin: Cin, width: W, height: H, paddedWidth: Wp,
                                             planeStride: (H + 2) * Wp, weights: a, cout: Cout, output: o,
                                             residual: rp, preluSlope: preluSlope ?? 1)
-                // Bands of whole row quads: the AVX2 kernels compute four rows at a time, the AVX-512 ones
-                // two (Winograd).
+                // Bands of whole row quads: the Winograd kernels compute four rows at a time.
                 parallel(H, work: Cin * Cout * H * W / 8, align: 4) { k.conv3x3(args, $0) }
             }
         }}}}}

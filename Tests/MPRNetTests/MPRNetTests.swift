@@ -86,12 +86,13 @@ let ops = Ops(threads: 2)
 
     /// Every kernel build this CPU runs, 1x1 and 3x3, with and without PReLU and residual, on sizes
     /// that leave partial vectors, channel counts that leave a partial block of eight (and of six),
-    /// and an image large enough to be split across two threads. With 9 input channels the AVX2
-    /// build's 3x3 goes through Winograd: F(4x4) on row quads over several chunks of 64-column
-    /// blocks, the last one partly past the image (301 and 100 columns); F(2x2) on the rows after the
-    /// last quad of a band (42 rows in two bands: 20 and 22), direct on their remaining columns and
-    /// an odd last row (41).
-    @Test(arguments: [(5, 7, 3), (3, 37, 3), (40, 301, 3), (3, 37, 9), (41, 301, 9), (42, 100, 9)])
+    /// and an image large enough to be split across two threads. With 9 input channels the 3x3 goes
+    /// through Winograd: F(4x4) on row quads over several blocks (64 columns in the AVX2 build, 128
+    /// in the AVX-512 one), the last one partly past the image (301 and 100 columns); on AVX-512, F(2x2)
+    /// on the 64 columns after the last whole F(4x4) block where the zero frame is too narrow for
+    /// one more (320); F(2x2) on the rows after the last quad of a band (42 rows in two bands: 20 and
+    /// 22), direct on their remaining columns and an odd last row (41).
+    @Test(arguments: [(5, 7, 3), (3, 37, 3), (40, 301, 3), (3, 37, 9), (41, 301, 9), (42, 100, 9), (12, 320, 9)])
     func convolutionsMatchDirectSums(size: (Int, Int, Int)) {
         let (H, W, cin) = size, cout = 11
         let x = Tensor(channels: cin, height: H, width: W, samples: (0..<cin * H * W).map { Float(($0 * 37) % 11) - 5 })

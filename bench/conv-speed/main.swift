@@ -1,7 +1,7 @@
 // The 3x3 convolution kernels alone, one thread, per layer shape: GMAC/s of each build the CPU runs
 // (multiply-adds of the direct definition, so Winograd shows as the speed it is worth), beside the
-// direct kernel of the same build, and the share of the build's FMA peak measured on this core (AVX2:
-// also F(2x2) Winograd alone, the kernel before F(4x4) on row quads).
+// direct kernel of the same build, and the share of the build's FMA peak measured on this core (also
+// F(2x2) Winograd alone, the kernel before F(4x4) on row quads).
 //
 //     swift run -c release conv-speed            # the shapes of the shipped model
 //     swift run -c release conv-speed 24 24 256  # cin cout size
@@ -31,7 +31,8 @@ if denoise_cpu_has_avx2() != 0 {
 }
 if denoise_cpu_has_avx512() != 0 {
     builds.append(Build(name: "avx512", lanes: ConvKernelsAVX512.convLanes, run: ConvKernelsAVX512.conv3x3Rows,
-                        direct: ConvKernelsAVX512.conv3x3RowsDirect, peak: ConvKernelsAVX512.measuredFMAPeak))
+                        direct: ConvKernelsAVX512.conv3x3RowsDirect, pairs: ConvKernelsAVX512.conv3x3RowsPairs,
+                        peak: ConvKernelsAVX512.measuredFMAPeak))
 }
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
