@@ -54,8 +54,9 @@ def main():
     noisy = np.clip(np.rint(clean + 25 * np.random.default_rng(25).standard_normal(clean.shape)), 0, 255).astype(np.uint8)
     mp = noisy.shape[0] * noisy.shape[1] / 1e6
     cpuinfo = Path("/proc/cpuinfo").read_text()
-    amx = "amx_bf16" in cpuinfo
-    path = float_path(cpuinfo)
+    paths = kernel_paths(a.cli)
+    amx = paths["mprnet bfloat16"] == "amx"
+    path = paths["mprnet float32"]
     peaks = fma_peaks(a.conv_speed)
     peak = peaks.get(path, float("nan")) * a.threads
     model_name = next((l.split(":", 1)[1].strip() for l in cpuinfo.splitlines() if l.startswith("model name")), "?")
@@ -63,7 +64,7 @@ def main():
           f"PyTorch {torch.__version__}, capability {torch.backends.cpu.get_cpu_capability()}, "
           f"ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', 'unset')}")
     print(f"{a.size}x{a.size} image, {a.threads} threads, best of {a.repeat}; s/MP (lower is better), GMAC/s and "
-          f"share of the peak; bfloat16 {'on AMX' if amx else 'falls back to float32 (no AMX on this CPU)'}")
+          f"share of the peak; bfloat16 {'on AMX' if amx else 'is float32 again (no AMX here, or a float build forced)'}")
     print(f"{'config':>10} {'params':>8} {'GMAC':>6} {'PyTorch':>9} {'GMAC/s':>7} | {'float32':>9} {'ratio':>7} "
           f"{'GMAC/s':>7} {'of peak':>7} {'agree dB':>9} | {'bfloat16':>9} {'ratio':>7} {'agree dB':>9}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -100,15 +101,13 @@ def main():
                 row += f" | {seconds:>8.2f}s {torch_s / seconds:>6.2f}x " + (f"{speed:>7.1f} {share} " if share else "") + f"{agree:>9.1f}"
             print(row, flush=True)
 
-def float_path(cpuinfo):
-    """The kernel path our float32 convolutions take: DENOISE_KERNELS, or the library's choice."""
-    forced = os.environ.get("DENOISE_KERNELS")
-    if forced:
-        return "avx512" if forced == "amx" else forced
-    flags = set(next((l for l in cpuinfo.splitlines() if l.startswith("flags")), "").split())
-    if "avx512f" in flags:
-        return "avx512"
-    return "avx2" if {"avx2", "fma"} <= flags else "baseline"
+def kernel_paths(cli):
+    """{"mprnet float32": build, "mprnet bfloat16": ..., "dct": ...} as `denoise kernels` reports them
+    (honouring DENOISE_KERNELS; it fails for a build this CPU lacks)."""
+    out = subprocess.run([cli, "kernels"], capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"{cli} kernels: {out.stderr.strip()}")
+    return dict(line.split(": ", 1) for line in out.stdout.splitlines())
 
 
 def fma_peaks(conv_speed):

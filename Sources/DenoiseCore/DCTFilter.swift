@@ -46,6 +46,12 @@ public enum DCTFilter {
                                          image: image, patchSize: s.parameters.patchSize)
     }
 
+    /// The kernel build the DCT runs for `path` (nil: $DENOISE_KERNELS, else this CPU's best):
+    /// baseline or AVX2, its only two builds. Throws `invalidArgument` for a path this CPU lacks.
+    public static func kernelPath(_ path: KernelPath? = nil) throws -> KernelPath {
+        SlidingDCT.usesAVX2(try KernelPath.resolve(path)) ? .avx2 : .baseline
+    }
+
     /// Denoises `image` under `model` (from `model(for:_:)`, or nil to resolve it here);
     /// `progress` gets the fraction done and returns false to cancel.
     public static func run(_ image: PlanarImage, _ s: Settings, model: NoiseModelDCT.Model? = nil,

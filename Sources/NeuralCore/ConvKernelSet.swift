@@ -10,14 +10,14 @@ import ImageCore
 struct ConvKernelSet: Sendable {
     typealias Conv3x3 = @Sendable (Conv3x3Arguments, _ rows: Range<Int>) -> Void
     typealias Conv1x1 = @Sendable (Conv1x1Arguments, _ columns: Range<Int>) -> Void
-    let conv3x3: Conv3x3, conv1x1: Conv1x1, lanes: Int
+    let conv3x3: Conv3x3, conv1x1: Conv1x1, lanes: Int, path: KernelPath
 
     static let baseline = ConvKernelSet(conv3x3: ConvKernels.conv3x3Rows, conv1x1: ConvKernels.conv1x1Columns,
-                                        lanes: ConvKernels.convLanes)
+                                        lanes: ConvKernels.convLanes, path: .baseline)
     static let avx2 = ConvKernelSet(conv3x3: ConvKernelsAVX2.conv3x3Rows, conv1x1: ConvKernelsAVX2.conv1x1Columns,
-                                    lanes: ConvKernelsAVX2.convLanes)
+                                    lanes: ConvKernelsAVX2.convLanes, path: .avx2)
     static let avx512 = ConvKernelSet(conv3x3: ConvKernelsAVX512.conv3x3Rows, conv1x1: ConvKernelsAVX512.conv1x1Columns,
-                                      lanes: ConvKernelsAVX512.convLanes)
+                                      lanes: ConvKernelsAVX512.convLanes, path: .avx512)
 
     /// The builds this CPU runs, slowest first.
     static let supported: [ConvKernelSet] = [baseline] + (denoise_cpu_has_avx2() != 0 ? [avx2] : [])

@@ -44,6 +44,9 @@ public struct Ops: Sendable {
     /// Whether the convolutions run on AMX tiles: bfloat16 asked for, allowed, and the CPU has them.
     var useAMX: Bool { precision == .bfloat16 && amxAllowed && Self.amxAvailable }
 
+    /// The kernel build the convolutions run: AMX, or the float build.
+    public var kernelPath: KernelPath { useAMX ? .amx : kernels.path }
+
     /// Whether `Precision.bfloat16` runs on AMX on this CPU (otherwise it is float32).
     public static let amxAvailable = denoise_cpu_has_amx() != 0
 

@@ -5,5 +5,5 @@ struct Denoise: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "denoise",
         abstract: "Removes noise from photographs.",
-        subcommands: [DCT.self, MPRNetCommand.self, Estimate.self, AddNoise.self, MetricsCommand.self])
+        subcommands: [DCT.self, MPRNetCommand.self, Estimate.self, AddNoise.self, MetricsCommand.self, KernelsCommand.self])
 }

@@ -1,5 +1,6 @@
 """The denoise command line on real files: formats, bit depths, alpha, and errors."""
 import shutil
+from pathlib import Path
 
 import numpy as np
 import png  # pypng: Pillow cannot write 16-bit gray+alpha
@@ -208,6 +209,38 @@ def test_forced_kernel_paths_agree(cli, tmp_path):
         assert all(np.abs(o - outs["baseline"]).max() <= 1 for o in outs.values()), args
     r = run([cli, "dct", str(src), str(tmp_path / "y.png"), "--sigma", "20"], env={"DENOISE_KERNELS": "sse9", "PATH": "/usr/bin:/bin"})
     assert r.returncode != 0 and "DENOISE_KERNELS=sse9" in r.stderr, r.stderr
+
+
+def test_kernels_command_reports_the_path_each_filter_takes(cli):
+    """`denoise kernels` names the builds this CPU runs (as its /proc/cpuinfo flags say) and the one
+    each filter takes: the widest float build unless DENOISE_KERNELS forces one, the DCT's AVX2 build
+    for every path wider than baseline, AMX for bfloat16 only where the CPU has it."""
+    flags = set(next(l for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("flags")).split())
+    # x86-64-v3 and v4, the levels the library checks, and AMX with its bfloat16 products.
+    v3 = {"avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm"} <= flags
+    has = {"baseline": True, "avx2": v3, "avx512": v3 and {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"} <= flags,
+           "amx": {"amx_tile", "amx_bf16"} <= flags}
+
+    def report(path):
+        r = run([cli, "kernels"], env={"DENOISE_KERNELS": path, "PATH": "/usr/bin:/bin"})
+        return r, dict(line.split(": ", 1) for line in r.stdout.splitlines()) if r.returncode == 0 else {}
+
+    r, got = report("")
+    assert r.returncode == 0, r.stderr
+    assert got["supported"].split() == [p for p, ok in has.items() if ok]
+    widest = "avx512" if has["avx512"] else "avx2" if has["avx2"] else "baseline"
+    assert (got["mprnet float32"], got["mprnet bfloat16"]) == (widest, "amx" if has["amx"] else widest)
+    assert got["dct"] == ("avx2" if has["avx2"] else "baseline")
+    for path, ok in has.items():
+        r, got = report(path)
+        if not ok:
+            assert r.returncode != 0 and f"DENOISE_KERNELS={path}: this CPU lacks it" in r.stderr, r.stderr
+            continue
+        float_build = widest if path == "amx" else path
+        assert (got["mprnet float32"], got["mprnet bfloat16"]) == (float_build, "amx" if path == "amx" else path)
+        assert got["dct"] == ("baseline" if path == "baseline" else "avx2")
+    r, _ = report("sse9")
+    assert r.returncode != 0 and "DENOISE_KERNELS=sse9 is not one of" in r.stderr, r.stderr
 
 
 def test_mprnet_with_fixture_weights(cli, tmp_path):
