@@ -45,10 +45,12 @@ let package = Package(
         ]),
         // The AMX bfloat16 3x3 kernel: C, because Swift cannot reach the tile instructions.
         .target(name: "ConvKernelsAMX", cSettings: [.unsafeFlags(["-O2"])]),
+        // The int8 3x3 kernel on AVX-512 VNNI: C, for VPDPBUSD.
+        .target(name: "ConvKernelsVNNI", cSettings: [.unsafeFlags(["-O2"])]),
         // Planar images, pixel conversions, jobs (threads, progress, cancel), errors, memory, metrics.
         .target(name: "ImageCore", dependencies: ["CPlatform"], swiftSettings: optimize),
         .target(name: "NeuralCore", dependencies: ["ImageCore", "CPlatform", "ConvArguments", "ConvKernels", "ConvKernelsAVX2",
-                                                   "ConvKernelsAVX512", "ConvKernelsAMX"],
+                                                   "ConvKernelsAVX512", "ConvKernelsAMX", "ConvKernelsVNNI"],
                 swiftSettings: optimize),
         .target(name: "MPRNet", dependencies: ["NeuralCore", "ImageCore", "CPlatform"], swiftSettings: optimize),
         .target(name: "CPlatform"),
@@ -68,7 +70,7 @@ let package = Package(
         ], swiftSettings: optimize),
         // bench/conv-speed: the 3x3 kernels alone, per build and layer shape (GMAC/s, share of peak).
         .executableTarget(name: "conv-speed", dependencies: ["ConvArguments", "ConvKernels", "ConvKernelsAVX2",
-                                                             "ConvKernelsAVX512", "CPlatform"],
+                                                             "ConvKernelsAVX512", "ConvKernelsVNNI", "CPlatform"],
                           path: "bench/conv-speed", swiftSettings: optimize),
         .testTarget(name: "DenoiseCoreTests", dependencies: ["ImageCore", "DenoiseCore", "DCTKernels", "DCTKernelsAVX2", "CPlatform", "CImageCodecs"]),
         .testTarget(name: "MPRNetTests", dependencies: ["MPRNet", "NeuralCore", "ImageCore"]),

@@ -32,6 +32,15 @@ int denoise_cpu_has_avx512(void) {
 #endif
 }
 
+int denoise_cpu_has_avx512_vnni(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("x86-64-v4") && __builtin_cpu_supports("avx512vnni");
+#else
+    return 0;
+#endif
+}
+
 static int has_amx;
 static pthread_once_t amx_once = PTHREAD_ONCE_INIT;
 

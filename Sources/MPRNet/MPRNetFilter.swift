@@ -30,8 +30,8 @@ public enum MPRNetFilter {
         public var overlap = Int(overlapParameter.defaultValue)
         public var wantResidual = false
         public var wantAttention = false
-        /// bfloat16: AMX convolutions where the CPU has them (float32 elsewhere).
-        public var precision: Precision = .bfloat16
+        /// fast: bfloat16 on AMX, else int8 on VNNI, else float32 (see `Precision`).
+        public var precision: Precision = .fast
         /// Worker threads; 0: one per core.
         public var threads = Int(threadsParameter.defaultValue)
         /// `strengthParameter`: 1 is the network's result; below, `blend`.

@@ -1,6 +1,7 @@
 import ConvArguments
 
-/// Convolutions: the direct float kernels (ConvKernelSet) or AMX, and the zero-framed planes they read.
+/// Convolutions: the direct float kernels (ConvKernelSet), AMX or int8 (Int8Convolution.swift), and the
+/// zero-framed planes the float kernels read.
 extension Ops {
     /// Bias-free convolution, zero padding k/2: PReLU(conv(x)) + residual, PReLU (3x3 only) and
     /// residual optional and computed in the same pass.
@@ -22,6 +23,10 @@ extension Ops {
     /// packed once for all of them.
     public func conv2d(_ x: Tensor, _ weights: [ConvWeight], plus residuals: [Tensor?]) -> [Tensor] {
         precondition(weights.count == residuals.count, "one residual (or nil) per convolution")
+        if useInt8, weights.allSatisfy(runsInt8) {
+            let q = QuantizedInput(x, self)
+            return zip(weights, residuals).map { convInt8(q, $0, preluSlope: 1, residual: $1) }
+        }
         guard useAMX else { return zip(weights, residuals).map { conv2d(x, $0, plus: $1) } }
         let packed = PairPlanes(packing: x, self)
         return zip(weights, residuals).map { convAMX(packed, $0, residual: $1) }
@@ -37,6 +42,7 @@ extension Ops {
         if useAMX {
             return convAMX(PairPlanes(packing: x, self), w, preluSlope: preluSlope ?? 1, residual: residual)
         }
+        if runsInt8(w) { return convInt8(QuantizedInput(x, self), w, preluSlope: preluSlope ?? 1, residual: residual) }
         var out = Tensor(uninitializedChannels: Cout, height: H, width: W)
         let Wp = conv3x3PaddedWidth(W, lanes: k.lanes)
         let padded = w.kernel == 3 ? zeroPad(x, paddedWidth: Wp) : []

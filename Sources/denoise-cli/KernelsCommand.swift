@@ -9,14 +9,14 @@ struct KernelsCommand: ParsableCommand {
         commandName: "kernels",
         abstract: "Prints the kernel builds this CPU runs and the one each filter takes.",
         discussion: "$DENOISE_KERNELS (baseline, avx2, avx512 or amx) forces a build, as in the other commands; "
-            + "one this CPU lacks is an error.")
+            + "one this CPU lacks is an error. \"+vnni\": the wide 3x3 convolutions run in int8 on AVX-512 VNNI.")
 
     func run() throws {
         let forced: KernelPath?
         do { forced = try KernelPath.fromEnvironment() } catch { throw CLIError("\(error)") }
         print("supported: " + KernelPath.allCases.filter(\.isSupported).map(\.rawValue).joined(separator: " "))
         for precision in Precision.allCases {
-            print("mprnet \(precision.rawValue): \(Ops(precision: precision, path: forced).kernelPath.rawValue)")
+            print("mprnet \(precision.rawValue): \(Ops(precision: precision, path: forced).kernelName)")
         }
         print("dct: \(try DCTFilter.kernelPath(forced).rawValue)")
     }

@@ -84,7 +84,7 @@ private func mprnetOptions(_ params: UnsafePointer<dn_mprnet_params>?) throws ->
     if let params { try readVersioned(params, over: &p, versions: mprnetParamsVersions, initName: "dn_mprnet_params_init") }
     var options = MPRNetFilter.Options(tile: Int(p.tile))
     switch UInt32(bitPattern: p.precision) {
-    case DN_PRECISION_FAST.rawValue: options.precision = .bfloat16
+    case DN_PRECISION_FAST.rawValue: options.precision = .fast
     case DN_PRECISION_FLOAT32.rawValue: options.precision = .float32
     default: throw APIError(DN_ERROR_INVALID_ARGUMENT, "precision \(p.precision) is not one of DN_PRECISION_*")
     }

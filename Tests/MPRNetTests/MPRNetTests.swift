@@ -116,6 +116,92 @@ let ops = Ops(threads: 2)
         }
     }
 
+    /// The int8 kernel is the integer scheme of conv_vnni.h, written out here from its definition:
+    /// per-channel ranges with 0, zero points, weights folded and quantised per output channel, sums
+    /// of w_q (q - z) over the taps inside the image, exact, then t_o, PReLU and residual in float;
+    /// so it equals it bit for bit. Shapes leave a partial group of four input channels (9, 19), a
+    /// partial block of eight outputs (12, 20), partial vectors of 16 pixels and a tail of one or two
+    /// vectors after blocks of 48 columns (37, 70, 101), and two threads' bands (48 x 101).
+    @Test(.enabled(if: Ops.vnniAvailable), arguments: [(5, 7, 8, 8), (3, 37, 9, 12), (6, 70, 19, 20), (48, 101, 16, 24)])
+    func int8ConvolutionIsItsIntegerScheme(shape: (Int, Int, Int, Int)) {
+        let (H, W, cin, cout) = shape
+        let x = Tensor(channels: cin, height: H, width: W, samples: (0..<cin * H * W).map {
+            sin(Float($0) * 0.37) * Float($0 % cin + 1) * 0.3 + ($0 % 3 == 0 ? 0.5 : 0)
+        })
+        let w = ConvWeight(outChannels: cout, inChannels: cin, kernel: 3, data: (0..<cout * cin * 9).map { cos(Float($0) * 0.71) * 0.2 })
+        let residual = Tensor(channels: cout, height: H, width: W, samples: (0..<cout * H * W).map { Float($0 % 7) * 0.1 })
+        let plane = H * W
+        var scale = [Float](), zero = [Int](), q = [Int](repeating: 0, count: cin * plane)
+        for c in 0..<cin {
+            let values = x.samples[c * plane ..< (c + 1) * plane]
+            let lo = min(0, values.min()!), hi = max(0, values.max()!)
+            let s = max((hi - lo) / 255, 1e-8), z = Int((-lo / s).rounded(.toNearestOrEven))
+            for i in 0..<plane { q[c * plane + i] = min(max(Int((values[c * plane + i] * (1 / s)).rounded(.toNearestOrEven)) + z, 0), 255) }
+            scale.append(s)
+            zero.append(z)
+        }
+        let int8 = Ops(threads: 2, precision: .int8)
+        for (slope, res) in [(Float(1), nil), (0.25, residual)] as [(Float, Tensor?)] {
+            let got = int8.conv2d(x, w, preluSlope: slope == 1 ? nil : slope, plus: res)
+            var want = Tensor(channels: cout, height: H, width: W)
+            for o in 0..<cout {
+                let folded = (0..<cin * 9).map { w.data[o * cin * 9 + $0] * scale[$0 / 9] }
+                let t = max(folded.map(abs).max()! / 127, 1e-12)
+                let wq = folded.map { Int(min(max(($0 / t).rounded(.toNearestOrEven), -127), 127)) }
+                for yy in 0..<H {
+                    for xx in 0..<W {
+                        var sum = 0
+                        for c in 0..<cin {
+                            for ky in 0..<3 {
+                                for kx in 0..<3 {
+                                    let sy = yy + ky - 1, sx = xx + kx - 1
+                                    if sy >= 0 && sy < H && sx >= 0 && sx < W {
+                                        sum += wq[c * 9 + ky * 3 + kx] * (q[c * plane + sy * W + sx] - zero[c])
+                                    }
+                                }
+                            }
+                        }
+                        var v = Float(sum) * t
+                        if v < 0 { v *= slope }
+                        want[xx, yy, o] = v + (res?[xx, yy, o] ?? 0)
+                    }
+                }
+            }
+            let differing = zip(got.samples, want.samples).filter { $0 != $1 }.count
+            #expect(differing == 0, "\(shape), slope \(slope): \(differing) values differ")
+        }
+    }
+
+    /// Int8 against float32 on one convolution, away from the border: rounding to steps of s_c
+    /// (activations) and t_o / s_c (weights) adds independent uniform errors, so the RMS difference
+    /// is sqrt(sum over taps of w^2 s_c^2 / 12 + mean(x_c^2) (t_o / s_c)^2 / 12), averaged over outputs.
+    /// The measured RMS must be that closed form within 25%: a wrong scale or a float fallback fails.
+    @Test(.enabled(if: Ops.vnniAvailable)) func int8ConvolutionErrorIsItsRoundingError() {
+        let (H, W, C) = (40, 90, 24)
+        let x = Tensor(channels: C, height: H, width: W, samples: (0..<C * H * W).map { sin(Float($0) * 0.0137) + cos(Float($0) * 0.29) * 0.3 })
+        let w = ConvWeight(outChannels: C, inChannels: C, kernel: 3, data: (0..<C * C * 9).map { sin(Float($0) * 1.7) * 0.1 })
+        let plane = H * W
+        let s = (0..<C).map { c in
+            let values = x.samples[c * plane ..< (c + 1) * plane]
+            return Double(max(0, values.max()!) - min(0, values.min()!)) / 255
+        }
+        let meanSquare = (0..<C).map { c in x.samples[c * plane ..< (c + 1) * plane].reduce(0.0) { $0 + Double($1 * $1) } / Double(plane) }
+        var predicted = 0.0
+        for o in 0..<C {
+            let taps = (0..<C * 9).map { Double(w.data[o * C * 9 + $0]) }
+            let t = (0..<C * 9).map { abs(taps[$0]) * s[$0 / 9] }.max()! / 127
+            for (i, v) in taps.enumerated() {
+                predicted += v * v * s[i / 9] * s[i / 9] / 12 + meanSquare[i / 9] * (t / s[i / 9]) * (t / s[i / 9]) / 12
+            }
+        }
+        predicted = (predicted / Double(C)).squareRoot()
+        let got = Ops(threads: 2, precision: .int8).conv2d(x, w), want = ops.conv2d(x, w)
+        var sum = 0.0
+        for o in 0..<C { for yy in 1..<H - 1 { for xx in 1..<W - 1 { sum += pow(Double(got[xx, yy, o] - want[xx, yy, o]), 2) } } }
+        let measured = (sum / Double(C * (H - 2) * (W - 2))).squareRoot()
+        #expect(measured > 0.75 * predicted && measured < 1.25 * predicted, "RMS \(measured), closed form \(predicted)")
+    }
+
     /// The AMX kernels (3x3 and 1x1) against direct sums of the bfloat16-rounded inputs and weights,
     /// to float rounding: layouts, padding to blocks of 16 channels, PReLU and residual. On small
     /// integers, which bfloat16 holds exactly, that is the float convolution itself. Channel counts

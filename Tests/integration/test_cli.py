@@ -146,11 +146,12 @@ def read_png16(path):
 def test_shipped_model_denoises_as_pytorch_does(cli, tmp_path):
     """The model install.sh ships, found with no --model, on the photo of the DCT test: PyTorch
     (Training/mprnet.py, the same weights) scores 33.79 dB there (the IPOL DCT 31.9); float32 must
-    agree with it, the default bfloat16 path nearly."""
+    agree with it; bfloat16 and int8 (each float32 where the CPU lacks it) and the default, fast,
+    within #17's 0.05 dB."""
     clean = kodak()
     src = tmp_path / "noisy.png"
     Image.fromarray(noisy(clean, 25, 1)).save(src)
-    for precision, tolerance in (("float32", 0.01), ("bfloat16", 0.05)):
+    for precision, tolerance in (("float32", 0.01), ("bfloat16", 0.05), ("int8", 0.05), ("fast", 0.05)):
         dst = tmp_path / f"{precision}.png"
         r = run([cli, "mprnet", str(src), str(dst), "--precision", precision, "--quiet"], env={"PATH": "/usr/bin:/bin"})
         assert r.returncode == 0, r.stderr
@@ -214,12 +215,18 @@ def test_forced_kernel_paths_agree(cli, tmp_path):
 def test_kernels_command_reports_the_path_each_filter_takes(cli):
     """`denoise kernels` names the builds this CPU runs (as its /proc/cpuinfo flags say) and the one
     each filter takes: the widest float build unless DENOISE_KERNELS forces one, the DCT's AVX2 build
-    for every path wider than baseline, AMX for bfloat16 only where the CPU has it."""
+    for every path wider than baseline, AMX for bfloat16 only where the CPU has it, int8 on VNNI
+    ("+vnni") only where it has AVX-512 VNNI and no narrower path is forced, and fast the first of
+    AMX, VNNI, float."""
     flags = set(next(l for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("flags")).split())
     # x86-64-v3 and v4, the levels the library checks, and AMX with its bfloat16 products.
     v3 = {"avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm"} <= flags
     has = {"baseline": True, "avx2": v3, "avx512": v3 and {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"} <= flags,
            "amx": {"amx_tile", "amx_bf16"} <= flags}
+    vnni = has["avx512"] and "avx512_vnni" in flags
+
+    def mprnet(got):
+        return tuple(got[f"mprnet {p}"] for p in ("float32", "bfloat16", "int8", "fast"))
 
     def report(path):
         r = run([cli, "kernels"], env={"DENOISE_KERNELS": path, "PATH": "/usr/bin:/bin"})
@@ -229,7 +236,8 @@ def test_kernels_command_reports_the_path_each_filter_takes(cli):
     assert r.returncode == 0, r.stderr
     assert got["supported"].split() == [p for p, ok in has.items() if ok]
     widest = "avx512" if has["avx512"] else "avx2" if has["avx2"] else "baseline"
-    assert (got["mprnet float32"], got["mprnet bfloat16"]) == (widest, "amx" if has["amx"] else widest)
+    int8 = widest + "+vnni" if vnni else widest
+    assert mprnet(got) == (widest, "amx" if has["amx"] else widest, int8, "amx" if has["amx"] else int8)
     assert got["dct"] == ("avx2" if has["avx2"] else "baseline")
     for path, ok in has.items():
         r, got = report(path)
@@ -237,7 +245,9 @@ def test_kernels_command_reports_the_path_each_filter_takes(cli):
             assert r.returncode != 0 and f"DENOISE_KERNELS={path}: this CPU lacks it" in r.stderr, r.stderr
             continue
         float_build = widest if path == "amx" else path
-        assert (got["mprnet float32"], got["mprnet bfloat16"]) == (float_build, "amx" if path == "amx" else path)
+        int8 = float_build + "+vnni" if vnni and path in ("avx512", "amx") else float_build
+        bfloat16 = "amx" if path == "amx" else path
+        assert mprnet(got) == (float_build, bfloat16, int8, "amx" if path == "amx" else int8)
         assert got["dct"] == ("baseline" if path == "baseline" else "avx2")
     r, _ = report("sse9")
     assert r.returncode != 0 and "DENOISE_KERNELS=sse9 is not one of" in r.stderr, r.stderr
@@ -260,7 +270,7 @@ def test_mprnet_with_fixture_weights(cli, tmp_path):
         assert outs[tile].shape == img.shape and np.array_equal(outs[tile][..., 3], img[..., 3])
     assert np.asarray(Image.open(tmp_path / "att0.png")).shape == (150, 170)
     assert np.asarray(Image.open(tmp_path / "res0.png")).shape == (150, 170, 3)
-    # float32 and the default (bfloat16 on AMX, where the CPU has it) agree to bfloat16's rounding.
+    # float32 and the default (bfloat16 on AMX, int8 on VNNI, where the CPU has them) agree to their rounding.
     exact = tmp_path / "exact.png"
     r = run([cli, "mprnet", str(src), str(exact), "--model", str(weights), "--tile", "0", "--precision", "float32"])
     assert r.returncode == 0, r.stderr

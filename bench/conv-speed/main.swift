@@ -1,7 +1,8 @@
 // The 3x3 convolution kernels alone, one thread, per layer shape: GMAC/s of each build the CPU runs
 // (multiply-adds of the direct definition, so Winograd shows as the speed it is worth), beside the
 // direct kernel of the same build, and the share of the build's FMA peak measured on this core (also
-// F(2x2) Winograd alone, the kernel before F(4x4) on row quads).
+// F(2x2) Winograd alone, the kernel before F(4x4) on row quads); on CPUs with AVX-512 VNNI, the int8
+// kernel too (its sums alone, inputs already quantised).
 //
 //     swift run -c release conv-speed            # the shapes of the shipped model
 //     swift run -c release conv-speed 24 24 256  # cin cout size
@@ -10,6 +11,7 @@ import ConvArguments
 import ConvKernels
 import ConvKernelsAVX2
 import ConvKernelsAVX512
+import ConvKernelsVNNI
 import CPlatform
 import Foundation
 
@@ -97,5 +99,34 @@ for build in builds {
                 }
             }
         }
+    }
+}
+
+if denoise_cpu_has_avx512_vnni() != 0 {
+    print("\nint8 on AVX-512 VNNI (the float peak is the AVX-512 build's; VPDPBUSD does 4x its multiply-adds)")
+    print("   cin  cout   size |  kernel")
+    for (cin, cout, size) in shapes where cin >= 8 {
+        let H = size, W = size, Wp = Int(denoise_vnni_padded_width(Int32(W))), planeStride = (H + 2) * Wp
+        let groups = Int(denoise_vnni_groups(Int32(cin)))
+        let input = (0..<groups * planeStride * 4).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 13) }
+        let weights = (0..<cout * cin * 9).map { Int8(truncatingIfNeeded: ($0 * 37) % 255 - 127) }
+        var packed = [Int8](repeating: 0, count: Int(denoise_vnni_weights_bytes(Int32(cout), Int32(cin))))
+        denoise_vnni_pack_weights(weights, Int32(cout), Int32(cin), &packed)
+        let scale = [Float](repeating: 1e-3, count: cout), correction = [Int32](repeating: 0, count: cout)
+        var output = [Float](repeating: 0, count: cout * H * W)
+        var best = Double.infinity
+        output.withUnsafeMutableBufferPointer { op in
+        scale.withUnsafeBufferPointer { sp in
+        correction.withUnsafeBufferPointer { cp in
+            var out = denoise_vnni_output(planes: op.baseAddress!, residual: nil, scale: sp.baseAddress!,
+                                          correction: cp.baseAddress!, preluSlope: 1)
+            for _ in 0..<5 {
+                let t = now()
+                denoise_vnni_conv3x3_rows(input, Int32(cin), Int32(W), Int32(H), Int32(Wp), planeStride, packed,
+                                          Int32(cout), 0, Int32(H), &out)
+                best = min(best, now() - t)
+            }
+        }}}
+        print(String(format: "  %4d  %4d  %5d | %7.1f", cin, cout, size, Double(cin * cout * 9 * H * W) / best / 1e9))
     }
 }

@@ -7,6 +7,9 @@ int denoise_cpu_has_avx2(void);
 /* Non-zero when the CPU runs x86-64-v4 code (AVX-512 F, BW, CD, DQ, VL). */
 int denoise_cpu_has_avx512(void);
 
+/* Non-zero when the CPU runs x86-64-v4 code and AVX512-VNNI (VPDPBUSD). */
+int denoise_cpu_has_avx512_vnni(void);
+
 /* Non-zero when the CPU has AMX-TILE, AMX-BF16 and AVX512-BF16 (F, BW, VL) and Linux grants this
  * process the tile state (asked once). */
 int denoise_cpu_has_amx(void);

@@ -1,0 +1,133 @@
+#include "conv_vnni.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#define VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+#define INLINE static inline __attribute__((always_inline))
+
+/* The first n (>= 1) of 16 lanes. */
+static inline __mmask16 first_lanes(int n) { return n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1); }
+
+/* Whole vectors of 16 pixels cover the image; the 2 columns of the frame follow. */
+int denoise_vnni_padded_width(int width) { return (width + 15) / 16 * 16 + 2; }
+
+int denoise_vnni_groups(int cin) { return (cin + 3) / 4; }
+
+VNNI void denoise_vnni_channel_ranges(const float *x, long plane, int begin, int end, float *lo, float *hi) {
+    for (int c = begin; c < end; c++) {
+        const float *p = x + c * plane;
+        __m512 mn = _mm512_setzero_ps(), mx = _mm512_setzero_ps();   /* 0 is always in the range */
+        for (long i = 0; i < plane; i += 16) {
+            __m512 v = _mm512_maskz_loadu_ps(first_lanes((int)(plane - i < 16 ? plane - i : 16)), p + i);
+            mn = _mm512_min_ps(mn, v);
+            mx = _mm512_max_ps(mx, v);
+        }
+        lo[c] = _mm512_reduce_min_ps(mn);
+        hi[c] = _mm512_reduce_max_ps(mx);
+    }
+}
+
+VNNI void denoise_vnni_quantize_input(const float *x, int cin, int height, int width, const float *inverseScale,
+                                      const int32_t *zero, uint8_t *out, int paddedWidth, long planeStride,
+                                      int groupBegin, int groupEnd) {
+    long plane = (long)height * width;
+    const __m512i top = _mm512_set1_epi32(255);
+    for (int g = groupBegin; g < groupEnd; g++) {
+        uint32_t *p = (uint32_t *)out + g * planeStride, frame = 0;
+        for (int k = 0; k < 4 && 4 * g + k < cin; k++) frame |= (uint32_t)zero[4 * g + k] << (8 * k);
+        for (long i = 0; i < paddedWidth; i++) p[i] = p[(long)(height + 1) * paddedWidth + i] = frame;
+        for (int y = 0; y < height; y++) {
+            uint32_t *row = p + (long)(y + 1) * paddedWidth;
+            row[0] = frame;
+            for (int i = width + 1; i < paddedWidth; i++) row[i] = frame;
+            for (int i = 0; i < width; i += 16) {
+                __mmask16 m = first_lanes(width - i);
+                __m512i packed = _mm512_setzero_si512();
+                for (int k = 0; k < 4 && 4 * g + k < cin; k++) {
+                    int c = 4 * g + k;
+                    __m512 v = _mm512_maskz_loadu_ps(m, x + c * plane + (long)y * width + i);
+                    __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(v, _mm512_set1_ps(inverseScale[c]))),
+                                                 _mm512_set1_epi32(zero[c]));
+                    q = _mm512_min_epi32(_mm512_max_epi32(q, _mm512_setzero_si512()), top);
+                    packed = _mm512_or_si512(packed, _mm512_slli_epi32(q, 8 * k));
+                }
+                _mm512_mask_storeu_epi32(row + 1 + i, m, packed);
+            }
+        }
+    }
+}
+
+size_t denoise_vnni_weights_bytes(int cout, int cin) {
+    return (size_t)((cout + 7) / 8) * (size_t)denoise_vnni_groups(cin) * 9 * 32;
+}
+
+void denoise_vnni_pack_weights(const int8_t *w, int cout, int cin, int8_t *out) {
+    int groups = denoise_vnni_groups(cin);
+    memset(out, 0, denoise_vnni_weights_bytes(cout, cin));
+    for (int o = 0; o < cout; o++)
+        for (int c = 0; c < cin; c++)
+            for (int t = 0; t < 9; t++)
+                out[(((long)(o / 8) * groups + c / 4) * 9 + t) * 32 + (o % 8) * 4 + c % 4] = w[((long)o * cin + c) * 9 + t];
+}
+
+/* Output row y, pixels [x0, x0 + 16 vectors), channels [8 block, 8 block + 8): 8 x `vectors` int32
+ * sums in registers (24 of the 32 at 3 vectors), one weight broadcast feeding `vectors` VPDPBUSDs. */
+VNNI INLINE void conv_block(const uint8_t *input, int groups, int paddedWidth, long planeStride, const int8_t *weights,
+                            int y, int x0, int vectors, int block, int cout, int width, int height,
+                            const struct denoise_vnni_output *out) {
+    __m512i acc[3][8];
+    for (int p = 0; p < vectors; p++)
+        for (int o = 0; o < 8; o++) acc[p][o] = _mm512_setzero_si512();
+    const int32_t *w = (const int32_t *)weights + (long)block * groups * 9 * 8;
+    for (int g = 0; g < groups; g++) {
+        const int32_t *plane = (const int32_t *)input + g * planeStride;
+        for (int dy = 0; dy < 3; dy++) {
+            const int32_t *row = plane + (long)(y + dy) * paddedWidth + x0;
+            for (int dx = 0; dx < 3; dx++, w += 8) {
+                __m512i v[3];
+                for (int p = 0; p < vectors; p++) v[p] = _mm512_loadu_si512(row + dx + 16 * p);
+                for (int o = 0; o < 8; o++) {
+                    __m512i b = _mm512_set1_epi32(w[o]);
+                    for (int p = 0; p < vectors; p++) acc[p][o] = _mm512_dpbusd_epi32(acc[p][o], v[p], b);
+                }
+            }
+        }
+    }
+    long plane = (long)height * width;
+    /* Unrolled, so that the sums stay in registers (indexed at run time, they would live in memory). */
+#pragma clang loop unroll(full)
+    for (int o = 0; o < 8; o++) {
+        int oc = 8 * block + o;
+        if (oc >= cout) continue;
+        __m512 t = _mm512_set1_ps(out->scale[oc]);
+        __m512i corr = _mm512_set1_epi32(out->correction[oc]);
+#pragma clang loop unroll(full)
+        for (int p = 0; p < vectors; p++) {
+            if (x0 + 16 * p >= width) continue;
+            long at = oc * plane + (long)y * width + x0 + 16 * p;
+            __mmask16 m = first_lanes(width - x0 - 16 * p);
+            __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[p][o], corr)), t);
+            if (out->preluSlope != 1)
+                v = _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), v,
+                                       _mm512_set1_ps(out->preluSlope));
+            if (out->residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, out->residual + at));
+            _mm512_mask_storeu_ps(out->planes + at, m, v);
+        }
+    }
+}
+
+VNNI void denoise_vnni_conv3x3_rows(const uint8_t *input, int cin, int width, int height, int paddedWidth,
+                                    long planeStride, const int8_t *weights, int cout, int rowBegin, int rowEnd,
+                                    const struct denoise_vnni_output *out) {
+    int groups = denoise_vnni_groups(cin), blocks = (cout + 7) / 8;
+    for (int y = rowBegin; y < rowEnd; y++)
+        for (int x0 = 0; x0 < width; x0 += 48) {
+            int vectors = (width - x0 + 15) / 16;
+            for (int b = 0; b < blocks; b++) {
+                if (vectors >= 3) conv_block(input, groups, paddedWidth, planeStride, weights, y, x0, 3, b, cout, width, height, out);
+                else if (vectors == 2) conv_block(input, groups, paddedWidth, planeStride, weights, y, x0, 2, b, cout, width, height, out);
+                else conv_block(input, groups, paddedWidth, planeStride, weights, y, x0, 1, b, cout, width, height, out);
+            }
+        }
+}

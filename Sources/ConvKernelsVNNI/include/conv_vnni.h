@@ -1,0 +1,47 @@
+#pragma once
+/* 3x3 convolutions in 8 bits on AVX-512 VNNI: VPDPBUSD adds 64 unsigned x signed byte products into
+ * 16 int32 sums per instruction, four times the multiply-adds of a float FMA. The scheme (Ops'
+ * `Precision.int8`): activations unsigned per input channel c, q = clamp(round(x / s_c) + z_c, 0, 255),
+ * so that real 0 (the padding) is exactly z_c; weights with s_c folded in, symmetric int8 per output
+ * channel o with scale t_o; out[o] = t_o (sum w_q q - corr_o), corr_o = sum w_q z, exact in int32.
+ * Call only where denoise_cpu_has_avx512_vnni() (CPlatform) is non-zero. */
+#include <stddef.h>
+#include <stdint.h>
+
+/* Input layout: one plane per group of four channels (4g .. 4g+3, the ones past cin 0), (height + 2)
+ * rows of `paddedWidth` pixels of 4 bytes (channel 4g in the low byte), the image at row 1, column 1
+ * and each channel's zero point around it; planes `planeStride` pixels apart. paddedWidth must be
+ * at least denoise_vnni_padded_width(width). */
+int denoise_vnni_padded_width(int width);
+int denoise_vnni_groups(int cin);
+
+/* Per channel c < cin of planes `plane` floats long, channels [begin, end): lo[c] = min(0, min x),
+ * hi[c] = max(0, max x). */
+void denoise_vnni_channel_ranges(const float *x, long plane, int begin, int end, float *lo, float *hi);
+
+/* Groups [groupBegin, groupEnd) of the input layout from float planes x (cin of height x width):
+ * q = clamp(round(x * inverseScale[c]) + zero[c], 0, 255), rounding to nearest even. */
+void denoise_vnni_quantize_input(const float *x, int cin, int height, int width, const float *inverseScale,
+                                 const int32_t *zero, uint8_t *out, int paddedWidth, long planeStride,
+                                 int groupBegin, int groupEnd);
+
+/* Packed weights: bytes for `cout` x `cin` 3x3 kernels. */
+size_t denoise_vnni_weights_bytes(int cout, int cin);
+
+/* Packs int8 weights [cout][cin][3][3] into blocks of 8 output channels: block b, group g, tap t at
+ * ((b * groups + g) * 9 + t) * 32 bytes, 4 bytes (channels 4g .. 4g+3) per output channel; zero past
+ * the ends. */
+void denoise_vnni_pack_weights(const int8_t *w, int cout, int cin, int8_t *out);
+
+struct denoise_vnni_output {
+    float *planes;            /* cout planes of height x width */
+    const float *residual;    /* added after PReLU, same layout, or NULL */
+    const float *scale;       /* t_o, cout of them */
+    const int32_t *correction;/* corr_o, cout of them */
+    float preluSlope;         /* 1: no PReLU */
+};
+
+/* Rows [rowBegin, rowEnd) of out = PReLU(t_o (sum w_q q - corr_o)) (+ residual). */
+void denoise_vnni_conv3x3_rows(const uint8_t *input, int cin, int width, int height, int paddedWidth,
+                               long planeStride, const int8_t *weights, int cout, int rowBegin, int rowEnd,
+                               const struct denoise_vnni_output *out);
