@@ -28,6 +28,13 @@ def charbonnier(x, y, eps=1e-3):
     return torch.mean(torch.sqrt((x - y) ** 2 + eps * eps))
 
 
+def mse(x, y):
+    return torch.mean((x - y) ** 2)
+
+
+LOSSES = {"charbonnier": charbonnier, "l2": mse}
+
+
 def learning_rate(step, a):
     if step < a.warmup:
         return a.lr * (step + 1) / a.warmup
@@ -87,6 +94,8 @@ def main():
     p.add_argument("--camera-val-dir", default=str(data.SHARED / "eval" / "CBSD68"))
     p.add_argument("--camera-val", default="8:16",
                    help="slice of the camera validation folder: camera-pipeline noise, fixed seed")
+    p.add_argument("--loss", default="charbonnier", choices=sorted(LOSSES),
+                   help="charbonnier (the paper's) or l2 (what PSNR measures, for the last steps)")
     p.add_argument("--autocast", action="store_true", help="bfloat16 autocast (CPU)")
     p.add_argument("--channels-last", action="store_true")
     p.add_argument("--checkpoint-minutes", type=float, default=10)
@@ -169,7 +178,7 @@ def main():
             g["lr"] = learning_rate(state["step"], a)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.autocast):
             outs = model(noisy)
-        loss = sum(charbonnier(out.float(), clean) for out in outs)
+        loss = sum(LOSSES[a.loss](out.float(), clean) for out in outs)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

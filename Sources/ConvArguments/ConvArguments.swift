@@ -14,11 +14,15 @@ public struct Conv3x3Arguments {
     /// PyTorch layout [cout][cin][3][3].
     public var weights: UnsafePointer<Float>
     public var cout: Int
-    /// `cout` planes of height × width; `residual` (if any) is added in the same pass.
+    /// `cout` planes of height × width, unless `framing` moves them; `residual` (if any, always
+    /// planes of height × width) is added in the same pass.
     public var output: UnsafeMutablePointer<Float>
     public var residual: UnsafePointer<Float>?
     /// PReLU slope applied before the residual; 1 for none.
     public var preluSlope: Float
+    /// Output pixel (c, y, x) goes to output[origin + c × planeStride + y × rowStride + x]: by
+    /// default planes of height × width; `framed(paddedWidth:)` writes another layer's framed input.
+    public var outputOrigin = 0, outputRowStride: Int, outputPlaneStride: Int
 
     public init(input: UnsafePointer<Float>, cin: Int, width: Int, height: Int, paddedWidth: Int, planeStride: Int,
                 weights: UnsafePointer<Float>, cout: Int, output: UnsafeMutablePointer<Float>,
@@ -34,6 +38,21 @@ public struct Conv3x3Arguments {
         self.output = output
         self.residual = residual
         self.preluSlope = preluSlope
+        outputRowStride = width
+        outputPlaneStride = width * height
+    }
+
+    /// These arguments writing their output as the input of a following 3x3 layer: (height + 2) rows
+    /// of `paddedWidth` per plane, the image at row 1, column 1. The frame is left as it is.
+    public func framed(paddedWidth: Int) -> Conv3x3Arguments {
+        var a = self
+        (a.outputOrigin, a.outputRowStride, a.outputPlaneStride) = (paddedWidth + 1, paddedWidth, (height + 2) * paddedWidth)
+        return a
+    }
+
+    /// The output offset of pixel (channel, row y, column x).
+    @inlinable public func outputOffset(_ channel: Int, _ y: Int, _ x: Int) -> Int {
+        outputOrigin + channel * outputPlaneStride + y * outputRowStride + x
     }
 }
 

@@ -123,9 +123,9 @@ package func conv3x3RowsDirect(_ a: Conv3x3Arguments, rows: Range<Int>) {
     }
     let plane = a.height * a.width, at = (oc * a.height + y) * a.width + x0
     acc.forEach(valid: valid) { j, p, q in
-        let o = at + j * plane
-        store(p, slope: a.preluSlope, residual: a.residual.map { $0 + o }, a.output + o, L)
-        store(q, slope: a.preluSlope, residual: a.residual.map { $0 + o + L }, a.output + o + L, L)
+        let o = at + j * plane, out = a.output + a.outputOffset(oc + j, y, x0)
+        store(p, slope: a.preluSlope, residual: a.residual.map { $0 + o }, out, L)
+        store(q, slope: a.preluSlope, residual: a.residual.map { $0 + o + L }, out + L, L)
     }
 }
 #endif
@@ -133,6 +133,7 @@ package func conv3x3RowsDirect(_ a: Conv3x3Arguments, rows: Range<Int>) {
 /// Output channels `channels` × pixels `columns` of row y: eight channels at a time sharing every
 /// input load, the rest one at a time.
 @inline(__always) func eightAndOne(_ a: Conv3x3Arguments, _ y: Int, channels: Range<Int>, columns: Range<Int>) {
+    let args = a
     let (input, cin, width, height, paddedWidth, planeStride) = (a.input, a.cin, a.width, a.height, a.paddedWidth, a.planeStride)
     let (weights, cout, output, residual, preluSlope) = (a.weights, channels.upperBound, a.output, a.residual, a.preluSlope)
     let lanes = convLanes, block = 8
@@ -162,7 +163,8 @@ package func conv3x3RowsDirect(_ a: Conv3x3Arguments, rows: Range<Int>) {
             }
             let count = min(lanes, columns.upperBound - x0), at = (oc * height + y) * width + x0
             @inline(__always) func put(_ a: Vector, _ j: Int) {
-                store(a, slope: preluSlope, residual: residual.map { $0 + at + j * plane }, output + at + j * plane, count)
+                store(a, slope: preluSlope, residual: residual.map { $0 + at + j * plane },
+                      output + args.outputOffset(oc + j, y, x0), count)
             }
             put(a0, 0); put(a1, 1); put(a2, 2); put(a3, 3); put(a4, 4); put(a5, 5); put(a6, 6); put(a7, 7)
         }
@@ -179,7 +181,8 @@ package func conv3x3RowsDirect(_ a: Conv3x3Arguments, rows: Range<Int>) {
                 }
             }
             let at = (oc * height + y) * width + x0
-            store(a0, slope: preluSlope, residual: residual.map { $0 + at }, output + at, min(lanes, columns.upperBound - x0))
+            store(a0, slope: preluSlope, residual: residual.map { $0 + at }, output + args.outputOffset(oc, y, x0),
+                  min(lanes, columns.upperBound - x0))
         }
         oc += 1
     }

@@ -184,15 +184,15 @@ func winogradRowPair(_ a: Conv3x3Arguments, _ y: Int, columns: Range<Int>, u: Un
         let (s0, t0) = row(0), (s1, t1) = row(1), (s2, t2) = row(2), (s3, t3) = row(3)
         // Lane t holds tile t: its left pixels in `even`, its right ones in `odd`.
         @inline(__always) func emit(_ dy: Int, _ even: Tiles, _ odd: Tiles) {
-            let o = (oc * a.height + y + dy) * a.width + x0 + 2 * n * half
+            let x = x0 + 2 * n * half, o = (oc * a.height + y + dy) * a.width + x, out = a.outputOffset(oc, y + dy, x)
             let (lo, hi) = interleave(even, odd)
-            put(lo, o)
-            put(hi, o + n)
+            put(lo, o, out)
+            put(hi, o + n, out + n)
         }
-        @inline(__always) func put(_ v: Tiles, _ o: Int) {
+        @inline(__always) func put(_ v: Tiles, _ o: Int, _ out: Int) {
             var r = a.preluSlope == 1 ? v : v.replacing(with: v * a.preluSlope, where: v .< 0)
             if let residual = a.residual { r += loadTiles(residual + o) }
-            storeTiles(r, a.output + o)
+            storeTiles(r, a.output + out)
         }
         emit(0, s0 + s1 + s2, t0 + t1 + t2)
         emit(1, s1 - s2 - s3, t1 - t2 - t3)

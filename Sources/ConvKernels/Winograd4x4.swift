@@ -178,40 +178,40 @@ typealias HalfPairs = SIMD4<UInt64>
             }
             let (a0, b0) = column(0), (a1, b1) = column(1), (a2, b2) = column(2)
             let (a3, b3) = column(3), (a4, b4) = column(4), (a5, b5) = column(5)
-            let o = (oc * a.height + y + r) * a.width + x0 + 4 * n * half, count = valid - 4 * n * half
-            emitRow(a, aT(a0, a1, a2, a3, a4, a5), o, count)
-            emitRow(a, aT(b0, b1, b2, b3, b4, b5), o + a.width, count)
+            let x = x0 + 4 * n * half, o = (oc * a.height + y + r) * a.width + x, count = valid - 4 * n * half
+            emitRow(a, aT(a0, a1, a2, a3, a4, a5), o, a.outputOffset(oc, y + r, x), count)
+            emitRow(a, aT(b0, b1, b2, b3, b4, b5), o + a.width, a.outputOffset(oc, y + r + 1, x), count)
         }
     }
 }
 
-/// A row's 4 pixels of each tile of a vector (y0...y3, lane t tile t), PReLU and residual, stored at
-/// offset o: its first `count` pixels.
-@inline(__always) func emitRow(_ a: Conv3x3Arguments, _ y: (Tiles, Tiles, Tiles, Tiles), _ o: Int, _ count: Int) {
+/// A row's 4 pixels of each tile of a vector (y0...y3, lane t tile t), PReLU and the residual at
+/// offset o, stored at output offset `out`: its first `count` pixels.
+@inline(__always) func emitRow(_ a: Conv3x3Arguments, _ y: (Tiles, Tiles, Tiles, Tiles), _ o: Int, _ out: Int, _ count: Int) {
     let n = Tiles.scalarCount
     let (p0, p1, p2, p3) = interleave4(y.0, y.1, y.2, y.3)
     @inline(__always) func put(_ p: Tiles, _ k: Int) {
         let at = o + k * n, c = min(n, count - k * n)
         #if CONV_WIDE
-        if c > 0 { storeOutputTiles(a, p, at, c) }
+        if c > 0 { storeOutputTiles(a, p, at, out + k * n, c) }
         #else
-        if c > 0 { store(p, slope: a.preluSlope, residual: a.residual.map { $0 + at }, a.output + at, c) }
+        if c > 0 { store(p, slope: a.preluSlope, residual: a.residual.map { $0 + at }, a.output + out + k * n, c) }
         #endif
     }
     put(p0, 0); put(p1, 1); put(p2, 2); put(p3, 3)
 }
 
 #if CONV_WIDE
-/// PReLU(`p`) plus the residual at output offset `at`, its first `count` floats: `store` for Tiles,
-/// which are half a Vector in this build.
-@inline(__always) func storeOutputTiles(_ a: Conv3x3Arguments, _ p: Tiles, _ at: Int, _ count: Int) {
+/// PReLU(`p`) plus the residual at offset `at`, its first `count` floats, stored at output offset
+/// `out`: `store` for Tiles, which are half a Vector in this build.
+@inline(__always) func storeOutputTiles(_ a: Conv3x3Arguments, _ p: Tiles, _ at: Int, _ out: Int, _ count: Int) {
     let r = p.replacing(with: p * a.preluSlope, where: p .< 0)
-    guard count == Tiles.scalarCount else { return storeOutputTilesPartial(a, r, at, count) }
-    storeTiles(a.residual.map { r + loadTiles($0 + at) } ?? r, a.output + at)
+    guard count == Tiles.scalarCount else { return storeOutputTilesPartial(a, r, at, out, count) }
+    storeTiles(a.residual.map { r + loadTiles($0 + at) } ?? r, a.output + out)
 }
 
-@inline(never) func storeOutputTilesPartial(_ a: Conv3x3Arguments, _ r: Tiles, _ at: Int, _ count: Int) {
-    for i in 0..<count { a.output[at + i] = r[i] + (a.residual?[at + i] ?? 0) }
+@inline(never) func storeOutputTilesPartial(_ a: Conv3x3Arguments, _ r: Tiles, _ at: Int, _ out: Int, _ count: Int) {
+    for i in 0..<count { a.output[out + i] = r[i] + (a.residual?[at + i] ?? 0) }
 }
 #endif
 #endif

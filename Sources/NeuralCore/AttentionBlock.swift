@@ -16,7 +16,7 @@ extension Ops {
     public func attentionBlocks(_ x: Tensor, _ blocks: [AttentionBlockWeights]) -> Tensor {
         guard useAMX, !blocks.isEmpty else {
             return blocks.reduce(x) { x, b in
-                let r = conv2d(conv2d(x, b.conv1, preluSlope: b.preluSlope), b.conv2)
+                let r = conv3x3Pair(x, b.conv1, preluSlope: b.preluSlope, b.conv2)
                 return channelAttention(r, down: b.down, up: b.up, plus: x)
             }
         }

@@ -43,27 +43,72 @@ extension Ops {
             return convAMX(PairPlanes(packing: x, self), w, preluSlope: preluSlope ?? 1, residual: residual)
         }
         if runsInt8(w) { return convInt8(QuantizedInput(x, self), w, preluSlope: preluSlope ?? 1, residual: residual) }
+        if w.kernel == 3 {
+            let Wp = conv3x3PaddedWidth(W, lanes: k.lanes)
+            let out = conv3x3(framed: zeroPad(x, paddedWidth: Wp), height: H, width: W, paddedWidth: Wp, w,
+                              preluSlope: preluSlope ?? 1, plus: residual, framedOutput: false, kernels: k)
+            return Tensor(channels: Cout, height: H, width: W, samples: out)
+        }
         var out = Tensor(uninitializedChannels: Cout, height: H, width: W)
-        let Wp = conv3x3PaddedWidth(W, lanes: k.lanes)
-        let padded = w.kernel == 3 ? zeroPad(x, paddedWidth: Wp) : []
         w.data.withUnsafeBufferPointer { wp in
         x.samples.withUnsafeBufferPointer { xp in
-        padded.withUnsafeBufferPointer { pp in
         out.samples.withUnsafeMutableBufferPointer { op in
         withResidual(residual) { rp in
-            let (a, o) = (wp.baseAddress!, op.baseAddress!)
-            if w.kernel == 1 {
-                let args = Conv1x1Arguments(input: xp.baseAddress!, cin: Cin, plane: H * W, weights: a, cout: Cout,
-                                            output: o, residual: rp)
-                parallel(H * W, work: (Cin + Cout) * H * W, align: k.lanes) { k.conv1x1(args, $0) }
-            } else {
-                let args = Conv3x3Arguments(input: pp.baseAddress!, cin: Cin, width: W, height: H, paddedWidth: Wp,
-                                            planeStride: (H + 2) * Wp, weights: a, cout: Cout, output: o,
-                                            residual: rp, preluSlope: preluSlope ?? 1)
-                // Bands of whole row quads: the Winograd kernels compute four rows at a time.
-                parallel(H, work: Cin * Cout * H * W / 8, align: 4) { k.conv3x3(args, $0) }
+            let args = Conv1x1Arguments(input: xp.baseAddress!, cin: Cin, plane: H * W, weights: wp.baseAddress!,
+                                        cout: Cout, output: op.baseAddress!, residual: rp)
+            parallel(H * W, work: (Cin + Cout) * H * W, align: k.lanes) { k.conv1x1(args, $0) }
+        }}}}
+        return out
+    }
+
+    /// conv(PReLU(conv(x, first)), second), both 3x3 (the CAB's pair): on the float kernels the
+    /// first writes straight into the second's zero-framed input, which saves the framing copy.
+    public func conv3x3Pair(_ x: Tensor, _ first: ConvWeight, preluSlope: Float, _ second: ConvWeight) -> Tensor {
+        conv3x3Pair(x, first, preluSlope: preluSlope, second, kernels: kernels)
+    }
+
+    /// `conv3x3Pair` with the kernels of a given build.
+    func conv3x3Pair(_ x: Tensor, _ first: ConvWeight, preluSlope: Float, _ second: ConvWeight,
+                     kernels k: ConvKernelSet) -> Tensor {
+        precondition(first.kernel == 3 && second.kernel == 3 && second.inChannels == first.outChannels)
+        guard !useAMX, !runsInt8(first), !runsInt8(second) else {
+            return conv2d(conv2d(x, first, preluSlope: preluSlope, plus: nil, kernels: k), second, preluSlope: nil,
+                          plus: nil, kernels: k)
+        }
+        precondition(x.channels == first.inChannels, "conv input has \(x.channels) channels, weight expects \(first.inChannels)")
+        let H = x.height, W = x.width, Wp = conv3x3PaddedWidth(W, lanes: k.lanes)
+        let hidden = conv3x3(framed: zeroPad(x, paddedWidth: Wp), height: H, width: W, paddedWidth: Wp, first,
+                             preluSlope: preluSlope, plus: nil, framedOutput: true, kernels: k)
+        let out = conv3x3(framed: hidden, height: H, width: W, paddedWidth: Wp, second,
+                          preluSlope: 1, plus: nil, framedOutput: false, kernels: k)
+        return Tensor(channels: second.outChannels, height: H, width: W, samples: out)
+    }
+
+    /// The float kernels' 3x3 convolution of zero-framed planes (`zeroPad`'s layout): its output as
+    /// planes of height × width, or (`framedOutput`) in the same framed layout, ready for another.
+    private func conv3x3(framed input: [Float], height H: Int, width W: Int, paddedWidth Wp: Int, _ w: ConvWeight,
+                         preluSlope: Float, plus residual: Tensor?, framedOutput: Bool, kernels k: ConvKernelSet) -> [Float] {
+        let Cin = w.inChannels, Cout = w.outChannels, planeStride = (H + 2) * Wp
+        precondition(input.count == Cin * planeStride)
+        let count = framedOutput ? Cout * planeStride : Cout * H * W
+        var out = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
+        w.data.withUnsafeBufferPointer { wp in
+        input.withUnsafeBufferPointer { ip in
+        out.withUnsafeMutableBufferPointer { op in
+        withResidual(residual) { rp in
+            var args = Conv3x3Arguments(input: ip.baseAddress!, cin: Cin, width: W, height: H, paddedWidth: Wp,
+                                        planeStride: planeStride, weights: wp.baseAddress!, cout: Cout,
+                                        output: op.baseAddress!, residual: rp, preluSlope: preluSlope)
+            if framedOutput {
+                args = args.framed(paddedWidth: Wp)
+                let o = UncheckedSendable(op.baseAddress!)
+                parallel(Cout, work: Cout * (2 * Wp + 2 * H)) { channels in
+                    for c in channels { zeroFrame(o.value + c * planeStride, height: H, width: W, paddedWidth: Wp) }
+                }
             }
-        }}}}}
+            // Bands of whole row quads: the Winograd kernels compute four rows at a time.
+            parallel(H, work: Cin * Cout * H * W / 8, align: 4) { k.conv3x3(args, $0) }
+        }}}}
         return out
     }
 
@@ -84,17 +129,20 @@ extension Ops {
                 parallel(x.channels, work: count) { channels in
                     for c in channels {
                         let p = d + c * planeStride
-                        p.update(repeating: 0, count: Wp + 1)
-                        for y in 0..<H {
-                            let row = p + (y + 1) * Wp
-                            (row + 1).update(from: s + (c * H + y) * W, count: W)
-                            (row + W + 1).update(repeating: 0, count: Wp - W)  // and column 0 of the next row
-                        }
-                        (p + (H + 1) * Wp + 1).update(repeating: 0, count: Wp - 1)
+                        zeroFrame(p, height: H, width: W, paddedWidth: Wp)
+                        for y in 0..<H { (p + (y + 1) * Wp + 1).update(from: s + (c * H + y) * W, count: W) }
                     }
                 }
             }
         }
         return out
+    }
+
+    /// Zeros around the image of one framed plane: rows 0 and height + 1, column 0 and the columns
+    /// past the image.
+    func zeroFrame(_ p: UnsafeMutablePointer<Float>, height H: Int, width W: Int, paddedWidth Wp: Int) {
+        p.update(repeating: 0, count: Wp + 1)
+        for y in 0..<H { (p + (y + 1) * Wp + W + 1).update(repeating: 0, count: Wp - W) }  // and column 0 of the next row
+        (p + (H + 1) * Wp + 1).update(repeating: 0, count: Wp - 1)
     }
 }

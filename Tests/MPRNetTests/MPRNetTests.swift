@@ -116,6 +116,27 @@ let ops = Ops(threads: 2)
         }
     }
 
+    /// A CAB's two 3x3 convolutions with the first writing straight into the second's framed input
+    /// are the two convolutions one after the other, bit for bit, in every build: the output
+    /// offsets of every kernel (direct, F(2x2), F(4x4) with its last block past the image) and the
+    /// frame left around them (the second reads it; nonzero there would change its border).
+    @Test(arguments: [(5, 7, 3), (40, 301, 9), (42, 100, 9), (12, 320, 9), (9, 65, 16)])
+    func convolutionPairWritesTheSecondsFramedInput(size: (Int, Int, Int)) {
+        let (H, W, cin) = size, hidden = 11, cout = 7
+        let x = Tensor(channels: cin, height: H, width: W, samples: (0..<cin * H * W).map { Float(($0 * 37) % 11) - 5 })
+        let w1 = ConvWeight(outChannels: hidden, inChannels: cin, kernel: 3,
+                            data: (0..<hidden * cin * 9).map { Float(($0 * 13) % 7) - 3 })
+        let w2 = ConvWeight(outChannels: cout, inChannels: hidden, kernel: 3,
+                            data: (0..<cout * hidden * 9).map { Float(($0 * 5) % 9) - 4 })
+        for (i, set) in ConvKernelSet.supported.enumerated() {
+            let want = ops.conv2d(ops.conv2d(x, w1, preluSlope: 0.25, plus: nil, kernels: set), w2, preluSlope: nil,
+                                  plus: nil, kernels: set)
+            let got = ops.conv3x3Pair(x, w1, preluSlope: 0.25, w2, kernels: set)
+            #expect(got.shape == want.shape && got.samples == want.samples, "build \(i), \(H)x\(W)x\(cin)")
+            #expect(want.samples.contains { $0 != 0 })
+        }
+    }
+
     /// The int8 kernel is the integer scheme of conv_vnni.h, written out here from its definition:
     /// per-channel ranges with 0, zero points, weights folded and quantised per output channel, sums
     /// of w_q (q - z) over the taps inside the image, exact, then t_o, PReLU and residual in float;
