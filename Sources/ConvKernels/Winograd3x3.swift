@@ -41,6 +41,19 @@ let winogradChunk = 128 / winogradBlock
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Tiles.self)
 }
 
+/// PReLU(`p`) plus the residual at offset `at`, its first `count` floats, stored at output offset
+/// `out`: the output transforms' `store` (Tiles are half a Vector in the AVX-512 build).
+@inline(__always) func storeOutputTiles(_ a: Conv3x3Arguments, _ p: Tiles, _ at: Int, _ out: Int,
+                                        _ count: Int = Tiles.scalarCount) {
+    let r = p.replacing(with: p * a.preluSlope, where: p .< 0)  // a blend, cheaper than a branch on the slope
+    guard count == Tiles.scalarCount else { return storeOutputTilesPartial(a, r, at, out, count) }
+    storeTiles(a.residual.map { r + loadTiles($0 + at) } ?? r, a.output + out)
+}
+
+@inline(never) func storeOutputTilesPartial(_ a: Conv3x3Arguments, _ r: Tiles, _ at: Int, _ out: Int, _ count: Int) {
+    for i in 0..<count { a.output[out + i] = r[i] + (a.residual?[at + i] ?? 0) }
+}
+
 /// The even- and odd-indexed of the 2n floats at `p` (n = lanes).
 @inline(__always) func evensAndOdds(_ p: UnsafePointer<Float>) -> (Tiles, Tiles) {
     #if CONV_WIDE
@@ -186,13 +199,8 @@ func winogradRowPair(_ a: Conv3x3Arguments, _ y: Int, columns: Range<Int>, u: Un
         @inline(__always) func emit(_ dy: Int, _ even: Tiles, _ odd: Tiles) {
             let x = x0 + 2 * n * half, o = (oc * a.height + y + dy) * a.width + x, out = a.outputOffset(oc, y + dy, x)
             let (lo, hi) = interleave(even, odd)
-            put(lo, o, out)
-            put(hi, o + n, out + n)
-        }
-        @inline(__always) func put(_ v: Tiles, _ o: Int, _ out: Int) {
-            var r = a.preluSlope == 1 ? v : v.replacing(with: v * a.preluSlope, where: v .< 0)
-            if let residual = a.residual { r += loadTiles(residual + o) }
-            storeTiles(r, a.output + out)
+            storeOutputTiles(a, lo, o, out)
+            storeOutputTiles(a, hi, o + n, out + n)
         }
         emit(0, s0 + s1 + s2, t0 + t1 + t2)
         emit(1, s1 - s2 - s3, t1 - t2 - t3)

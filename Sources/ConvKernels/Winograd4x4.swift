@@ -191,27 +191,10 @@ typealias HalfPairs = SIMD4<UInt64>
     let n = Tiles.scalarCount
     let (p0, p1, p2, p3) = interleave4(y.0, y.1, y.2, y.3)
     @inline(__always) func put(_ p: Tiles, _ k: Int) {
-        let at = o + k * n, c = min(n, count - k * n)
-        #if CONV_WIDE
-        if c > 0 { storeOutputTiles(a, p, at, out + k * n, c) }
-        #else
-        if c > 0 { store(p, slope: a.preluSlope, residual: a.residual.map { $0 + at }, a.output + out + k * n, c) }
-        #endif
+        let c = min(n, count - k * n)
+        if c > 0 { storeOutputTiles(a, p, o + k * n, out + k * n, c) }
     }
     put(p0, 0); put(p1, 1); put(p2, 2); put(p3, 3)
 }
 
-#if CONV_WIDE
-/// PReLU(`p`) plus the residual at offset `at`, its first `count` floats, stored at output offset
-/// `out`: `store` for Tiles, which are half a Vector in this build.
-@inline(__always) func storeOutputTiles(_ a: Conv3x3Arguments, _ p: Tiles, _ at: Int, _ out: Int, _ count: Int) {
-    let r = p.replacing(with: p * a.preluSlope, where: p .< 0)
-    guard count == Tiles.scalarCount else { return storeOutputTilesPartial(a, r, at, out, count) }
-    storeTiles(a.residual.map { r + loadTiles($0 + at) } ?? r, a.output + out)
-}
-
-@inline(never) func storeOutputTilesPartial(_ a: Conv3x3Arguments, _ r: Tiles, _ at: Int, _ out: Int, _ count: Int) {
-    for i in 0..<count { a.output[out + i] = r[i] + (a.residual?[at + i] ?? 0) }
-}
-#endif
 #endif
