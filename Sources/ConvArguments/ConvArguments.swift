@@ -14,7 +14,7 @@ public struct Conv3x3Arguments {
     /// PyTorch layout [cout][cin][3][3].
     public var weights: UnsafePointer<Float>
     public var cout: Int
-    /// `cout` planes of height × width, unless `framing` moves them; `residual` (if any, always
+    /// `cout` planes of height × width, unless `framed(paddedWidth:)` moves them; `residual` (if any, always
     /// planes of height × width) is added in the same pass.
     public var output: UnsafeMutablePointer<Float>
     public var residual: UnsafePointer<Float>?

@@ -133,7 +133,6 @@ package func conv3x3RowsDirect(_ a: Conv3x3Arguments, rows: Range<Int>) {
 /// Output channels `channels` × pixels `columns` of row y: eight channels at a time sharing every
 /// input load, the rest one at a time.
 @inline(__always) func eightAndOne(_ a: Conv3x3Arguments, _ y: Int, channels: Range<Int>, columns: Range<Int>) {
-    let args = a
     let (input, cin, width, height, paddedWidth, planeStride) = (a.input, a.cin, a.width, a.height, a.paddedWidth, a.planeStride)
     let (weights, cout, output, residual, preluSlope) = (a.weights, channels.upperBound, a.output, a.residual, a.preluSlope)
     let lanes = convLanes, block = 8
@@ -162,9 +161,9 @@ package func conv3x3RowsDirect(_ a: Conv3x3Arguments, rows: Range<Int>) {
                 }
             }
             let count = min(lanes, columns.upperBound - x0), at = (oc * height + y) * width + x0
-            @inline(__always) func put(_ a: Vector, _ j: Int) {
-                store(a, slope: preluSlope, residual: residual.map { $0 + at + j * plane },
-                      output + args.outputOffset(oc + j, y, x0), count)
+            @inline(__always) func put(_ v: Vector, _ j: Int) {
+                store(v, slope: preluSlope, residual: residual.map { $0 + at + j * plane },
+                      output + a.outputOffset(oc + j, y, x0), count)
             }
             put(a0, 0); put(a1, 1); put(a2, 2); put(a3, 3); put(a4, 4); put(a5, 5); put(a6, 6); put(a7, 7)
         }
@@ -181,7 +180,7 @@ package func conv3x3RowsDirect(_ a: Conv3x3Arguments, rows: Range<Int>) {
                 }
             }
             let at = (oc * height + y) * width + x0
-            store(a0, slope: preluSlope, residual: residual.map { $0 + at }, output + args.outputOffset(oc, y, x0),
+            store(a0, slope: preluSlope, residual: residual.map { $0 + at }, output + a.outputOffset(oc, y, x0),
                   min(lanes, columns.upperBound - x0))
         }
         oc += 1
