@@ -45,7 +45,8 @@ let winogradChunk = 128 / winogradBlock
 /// `out`: the output transforms' `store` (Tiles are half a Vector in the AVX-512 build).
 @inline(__always) func storeOutputTiles(_ a: Conv3x3Arguments, _ p: Tiles, _ at: Int, _ out: Int,
                                         _ count: Int = Tiles.scalarCount) {
-    let r = p.replacing(with: p * a.preluSlope, where: p .< 0)  // a blend, cheaper than a branch on the slope
+    // A blend, cheaper than a branch on the sign; none for the layers without PReLU.
+    let r = a.preluSlope == 1 ? p : p.replacing(with: p * a.preluSlope, where: p .< 0)
     guard count == Tiles.scalarCount else { return storeOutputTilesPartial(a, r, at, out, count) }
     storeTiles(a.residual.map { r + loadTiles($0 + at) } ?? r, a.output + out)
 }
@@ -123,8 +124,8 @@ func winogradRowPair(_ a: Conv3x3Arguments, _ y: Int, columns: Range<Int>, u: Un
         for ic in 0..<cin {
             for b in 0..<blocks { transformInput(a, y, x0 + b * winogradBlock, ic, v + b * 16 * positionStride(cin)) }
         }
-        for b in 0..<blocks { multiply(a, u, v + b * 16 * positionStride(cin), m + b * 16 * positionStride(cout), positions: 16,
-                                       channels: 0..<cout) }
+        for b in 0..<blocks { multiply(a, u, v + b * 16 * positionStride(cin), m + b * 16 * positionStride(cout),
+                                       positions: (16, positionStride(cout)), channels: 0..<cout, channelStride: blockTiles) }
         for oc in 0..<cout {
             for b in 0..<blocks { transformOutput(a, y, x0 + b * winogradBlock, oc, m + b * 16 * positionStride(cout)) }
         }
@@ -160,13 +161,17 @@ func winogradRowPair(_ a: Conv3x3Arguments, _ y: Int, columns: Range<Int>, u: Un
     }
 }
 
-/// m[ξ × positionStride(cout) + oc × T + t] = Σ_ic u[(ξ × cin + ic) × cout + oc] v[ξ × positionStride(cin)
-/// + ic × T + t] (T = blockTiles), ξ < `positions` (16 for F(2x2), 36 for F(4x4)), oc in `channels`: for each ξ a small matrix product, 6 output channels × 2 vectors of tiles per pass.
+/// m[ξ × positions.stride + oc × channelStride + t] = Σ_ic u[(ξ × cin + ic) × cout + oc] v[ξ ×
+/// positionStride(cin) + ic × T + t] (T = blockTiles), ξ < `positions.count` (16 for F(2x2), 36 for
+/// F(4x4)), oc in `channels`: for each ξ a small matrix product, 6 output channels × 2 vectors of
+/// tiles per pass. F(2x2) keeps the products position-major (channelStride T); F(4x4) channel-major,
+/// so that its output transform reads a channel's 36 positions at fixed offsets.
 @inline(__always) func multiply(_ a: Conv3x3Arguments, _ u: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
-                                _ m: UnsafeMutablePointer<Float>, positions: Int, channels: Range<Int>) {
+                                _ m: UnsafeMutablePointer<Float>, positions: (count: Int, stride: Int),
+                                channels: Range<Int>, channelStride: Int) {
     let cin = a.cin, cout = a.cout, n = Tiles.scalarCount, T = blockTiles
-    for xi in 0..<positions {
-        let vx = v + xi * positionStride(cin), ux = u + xi * cin * cout, mx = m + xi * positionStride(cout)
+    for xi in 0..<positions.count {
+        let vx = v + xi * positionStride(cin), ux = u + xi * cin * cout, mx = m + xi * positions.stride
         for oc in Swift.stride(from: channels.lowerBound, to: channels.upperBound, by: 6) {
             // A last block of fewer channels computes its last one in the missing places.
             let valid = min(6, channels.upperBound - oc), last = oc + valid - 1
@@ -176,8 +181,8 @@ func winogradRowPair(_ a: Conv3x3Arguments, _ y: Int, columns: Range<Int>, u: Un
                 acc.add(loadTiles(vx + ic * T), loadTiles(vx + ic * T + n)) { k[min(oc + $0, last)] }
             }
             acc.forEach(valid: valid) { j, p, q in
-                storeTiles(p, mx + (oc + j) * T)
-                storeTiles(q, mx + (oc + j) * T + n)
+                storeTiles(p, mx + (oc + j) * channelStride)
+                storeTiles(q, mx + (oc + j) * channelStride + n)
             }
         }
     }

@@ -11,7 +11,8 @@ import CPlatform
 //   Aᵀ = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
 //
 // The layout is F(2x2)'s (Winograd3x3.swift): one lane per tile, blocks of two vectors of tiles,
-// the transformed tiles and products [ξ][channel][tile] with ξ one of the 36 tile positions.
+// the transformed tiles [ξ][channel][tile] with ξ one of the 36 tile positions; the products, one
+// block's at a time, [channel][ξ][tile].
 
 #if CONV_FMA
 /// Output columns a block covers: 16 tiles of 4 (32 in the AVX-512 build).
@@ -44,9 +45,14 @@ func winograd4Weights(_ a: Conv3x3Arguments) -> [Float] {
     return u
 }
 
-/// Scratch floats `winograd4RowQuad` needs for `a`: the transformed input tiles, then the products.
+/// Floats from one output channel's 36 products to the next's (the products of a block are
+/// [channel][ξ][tile], ξ `blockTiles` apart).
+let winograd4ChannelStride = 36 * blockTiles
+
+/// Scratch floats `winograd4RowQuad` needs for `a`: the transformed input tiles, then the products
+/// of one block.
 func winograd4Scratch(_ a: Conv3x3Arguments) -> (tiles: Int, products: Int) {
-    (winograd4Chunk * 36 * positionStride(a.cin), winograd4Chunk * 36 * positionStride(a.cout))
+    (winograd4Chunk * 36 * positionStride(a.cin), a.cout * winograd4ChannelStride)
 }
 
 /// Output rows y ..< y + 4, columns `columns` (a whole number of `winograd4Block`s, the last of which
@@ -62,11 +68,13 @@ func winograd4RowQuad(_ a: Conv3x3Arguments, _ y: Int, columns: Range<Int>, u: U
         }
         // Six output channels at a time, their products transformed while they are in L1.
         for b in 0..<blocks {
-            let x = x0 + b * winograd4Block, vb = v + b * 36 * positionStride(cin), mb = m + b * 36 * positionStride(cout)
+            let x = x0 + b * winograd4Block, vb = v + b * 36 * positionStride(cin)
             for oc0 in Swift.stride(from: 0, to: cout, by: 6) {
                 let channels = oc0..<min(oc0 + 6, cout)
-                multiply(a, u, vb, mb, positions: 36, channels: channels)
-                for oc in channels { transformOutput4(a, y, x, oc, mb, valid: min(winograd4Block, a.width - x)) }
+                multiply(a, u, vb, m, positions: (36, blockTiles), channels: channels, channelStride: winograd4ChannelStride)
+                for oc in channels {
+                    transformOutput4(a, y, x, oc, m + oc * winograd4ChannelStride, valid: min(winograd4Block, a.width - x))
+                }
             }
         }
     }
@@ -96,11 +104,16 @@ typealias TileWords = SIMD8<UInt32>
     return (q0, q1, q2, q3)
 }
 
+/// a + b × c in one rounding: the transforms' constant multiplies go to the FMA units, idle outside
+/// the products, instead of the adders.
+@inline(__always) func fma(_ a: Tiles, _ b: Float, _ c: Tiles) -> Tiles { a.addingProduct(b, c) }
+
 /// Bᵀ applied to six values (a row or a column of a tile).
 @inline(__always) func bT(_ d0: Tiles, _ d1: Tiles, _ d2: Tiles, _ d3: Tiles, _ d4: Tiles, _ d5: Tiles)
     -> (Tiles, Tiles, Tiles, Tiles, Tiles, Tiles) {
     let s12 = d1 + d2, s34 = d3 + d4, t12 = d1 - d2, t34 = d4 - d3, t31 = d3 - d1, t42 = d4 - d2
-    return (4 * d0 - 5 * d2 + d4, s34 - 4 * s12, t34 + 4 * t12, t42 + 2 * t31, t42 - 2 * t31, 4 * d1 - 5 * d3 + d5)
+    return (fma(fma(d4, -5, d2), 4, d0), fma(s34, -4, s12), fma(t34, 4, t12), fma(t42, 2, t31), fma(t42, -2, t31),
+            fma(fma(d5, -5, d3), 4, d1))
 }
 
 /// Bᵀ d B for the tiles of channel `ic` in the block at column x0 (tile t reads padded rows y ..< y+6,
@@ -134,7 +147,7 @@ typealias TileWords = SIMD8<UInt32>
 @inline(__always) func aT(_ m0: Tiles, _ m1: Tiles, _ m2: Tiles, _ m3: Tiles, _ m4: Tiles, _ m5: Tiles)
     -> (Tiles, Tiles, Tiles, Tiles) {
     let s12 = m1 + m2, s34 = m3 + m4, t12 = m1 - m2, t34 = m3 - m4
-    return (m0 + s12 + s34, t12 + 2 * t34, s12 + 4 * s34, t12 + 8 * t34 + m5)
+    return (m0 + s12 + s34, fma(t12, 2, t34), fma(s12, 4, s34), fma(t12 + m5, 8, t34))
 }
 
 #if CONV_WIDE
@@ -161,14 +174,14 @@ typealias HalfPairs = SIMD4<UInt64>
     return (r0, r1, r2, r3)
 }
 
-/// Aᵀ M A for output channel `oc` of the block at column x0, then PReLU and the residual, for the
-/// block's first `valid` columns.
+/// Aᵀ M A for output channel `oc` of the block at column x0 (`m`: its 36 products, `blockTiles`
+/// apart), then PReLU and the residual, for the block's first `valid` columns.
 @inline(__always) func transformOutput4(_ a: Conv3x3Arguments, _ y: Int, _ x0: Int, _ oc: Int, _ m: UnsafePointer<Float>,
                                         valid: Int) {
-    let n = Tiles.scalarCount, stride = positionStride(a.cout)
+    let n = Tiles.scalarCount
     for half in 0..<2 where valid > 4 * n * half {
-        let base = m + oc * blockTiles + n * half
-        @inline(__always) func get(_ r: Int, _ c: Int) -> Tiles { loadTiles(base + (6 * r + c) * stride) }
+        let base = m + n * half
+        @inline(__always) func get(_ r: Int, _ c: Int) -> Tiles { loadTiles(base + (6 * r + c) * blockTiles) }
         // Two rows of Aᵀ M at a time, column by column from the products: loads only (storing all
         // four rows and reading them back ran at the store port's pace).
         for r in Swift.stride(from: 0, to: 4, by: 2) {
