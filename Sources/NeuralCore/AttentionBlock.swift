@@ -1,3 +1,5 @@
+import ConvArguments
+
 /// The weights of a channel attention block (MPRNet's CAB): conv3x3, PReLU, conv3x3, channel
 /// attention (1x1 convs `down` and `up`), plus the input.
 public struct AttentionBlockWeights: Sendable {
@@ -14,13 +16,47 @@ extension Ops {
     /// `channelAttention`. On AMX both convolutions store bfloat16 pairs, the channel means come
     /// from the second one's stores, and the scale-add packs each block's output for the next.
     public func attentionBlocks(_ x: Tensor, _ blocks: [AttentionBlockWeights]) -> Tensor {
-        guard useAMX, !blocks.isEmpty else {
+        if useAMX && !blocks.isEmpty { return attentionBlocksAMX(x, blocks, floatResult: true).0! }
+        guard !blocks.isEmpty, blocks.allSatisfy({ !runsInt8($0.conv1) && !runsInt8($0.conv2) }) else {
             return blocks.reduce(x) { x, b in
                 let r = conv3x3Pair(x, b.conv1, preluSlope: b.preluSlope, b.conv2)
                 return channelAttention(r, down: b.down, up: b.up, plus: x)
             }
         }
-        return attentionBlocksAMX(x, blocks, floatResult: true).0!
+        return attentionBlocksFramed(x, blocks, kernels: kernels)
+    }
+
+    /// The blocks on the float kernels, each block's input kept zero-framed: it is the first
+    /// convolution's input and the block's residual, and the previous block's channel attention
+    /// writes it, so that only the chain's input is framed by a copy.
+    func attentionBlocksFramed(_ x: Tensor, _ blocks: [AttentionBlockWeights], kernels k: ConvKernelSet) -> Tensor {
+        let H = x.height, W = x.width, Wp = conv3x3PaddedWidth(W, lanes: k.lanes)
+        let framed = PlaneLayout.framed(height: H, paddedWidth: Wp)
+        var input = zeroPad(x, paddedWidth: Wp)
+        for (i, b) in blocks.enumerated() {
+            precondition(b.conv1.inChannels == x.channels && b.conv2.outChannels == x.channels,
+                         "attention block channels do not match its input")
+            let r = conv3x3Pair(framed: input, height: H, width: W, paddedWidth: Wp, b.conv1, preluSlope: b.preluSlope,
+                                b.conv2, kernels: k)
+            let scale = attentionScale(mean: channelMeans(r), down: b.down, up: b.up)
+            if i + 1 == blocks.count {
+                var out = Tensor(uninitializedChannels: r.channels, height: H, width: W)
+                out.samples.withUnsafeMutableBufferPointer { op in
+                    scaleAdd(r, scale, plus: (input, framed), into: op.baseAddress!, .plain(height: H, width: W))
+                }
+                return out
+            }
+            var next = [Float](unsafeUninitializedCapacity: input.count) { _, n in n = input.count }
+            next.withUnsafeMutableBufferPointer { np in
+                let o = UncheckedSendable(np.baseAddress!)
+                parallel(r.channels, work: r.channels * (2 * Wp + 2 * H)) { channels in
+                    for c in channels { zeroFrame(o.value + c * framed.planeStride, height: H, width: W, paddedWidth: Wp) }
+                }
+                scaleAdd(r, scale, plus: (input, framed), into: np.baseAddress!, framed)
+            }
+            input = next
+        }
+        preconditionFailure("unreachable: the loop returns at the last block")
     }
 
     /// conv(attentionBlocks(x, blocks), w) + residual (MPRNet's ORB); on AMX the convolution reads

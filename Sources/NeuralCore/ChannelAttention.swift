@@ -4,6 +4,17 @@ extension Ops {
     /// plus `residual` when given (the CAB's skip connection, fused into the same pass).
     public func channelAttention(_ x: Tensor, down: ConvWeight, up: ConvWeight, plus residual: Tensor? = nil) -> Tensor {
         precondition(residual == nil || residual!.shape == x.shape, "channel attention residual has the wrong shape")
+        let scale = attentionScale(mean: channelMeans(x), down: down, up: up)
+        let plain = PlaneLayout.plain(height: x.height, width: x.width)
+        var out = Tensor(uninitializedChannels: x.channels, height: x.height, width: x.width)
+        out.samples.withUnsafeMutableBufferPointer { op in
+            scaleAdd(x, scale, plus: residual.map { ($0.samples, plain) }, into: op.baseAddress!, plain)
+        }
+        return out
+    }
+
+    /// The mean of each channel of `x`.
+    func channelMeans(_ x: Tensor) -> [Float] {
         let P = x.plane
         var mean = [Float](repeating: 0, count: x.channels)
         x.samples.withUnsafeBufferPointer { xp in
@@ -14,24 +25,37 @@ extension Ops {
                 }
             }
         }
-        let scale = attentionScale(mean: mean, down: down, up: up)
-        var out = Tensor(uninitializedChannels: x.channels, height: x.height, width: x.width)
+        return mean
+    }
+
+    /// output = x · scale[channel] + residual, the residual and the output each in its own layout
+    /// (plain planes or a 3x3 layer's zero-framed ones); only the image's pixels are written.
+    func scaleAdd(_ x: Tensor, _ scale: [Float], plus residual: ([Float], PlaneLayout)?,
+                  into output: UnsafeMutablePointer<Float>, _ layout: PlaneLayout) {
+        let H = x.height, W = x.width
         x.samples.withUnsafeBufferPointer { xp in
-        out.samples.withUnsafeMutableBufferPointer { op in
-        withResidual(residual) { rp in
-            let (src, dst) = (xp.baseAddress!, op.baseAddress!)
+        withSamples(residual?.0) { rp in
+            let (src, dst) = (xp.baseAddress!, output), r = residual?.1
             parallel(x.channels, work: 2 * x.samples.count) { channels in
                 for c in channels {
-                    let k = scale[c], at = c * P
-                    if let rp {
-                        for i in at ..< at + P { dst[i] = src[i] * k + rp[i] }
-                    } else {
-                        for i in at ..< at + P { dst[i] = src[i] * k }
+                    let k = scale[c]
+                    for y in 0..<H {
+                        let s = src + (c * H + y) * W, d = dst + layout.offset(c, y)
+                        if let rp, let r {
+                            let q = rp + r.offset(c, y)
+                            for i in 0..<W { d[i] = s[i] * k + q[i] }
+                        } else {
+                            for i in 0..<W { d[i] = s[i] * k }
+                        }
                     }
                 }
             }
-        }}}
-        return out
+        }}
+    }
+
+    func withSamples<R>(_ a: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let a else { return body(nil) }
+        return a.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 
     /// Each channel's attention weight: sigmoid(up(relu(down(mean)))).

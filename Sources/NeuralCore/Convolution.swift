@@ -76,8 +76,15 @@ extension Ops {
                           plus: nil, kernels: k)
         }
         precondition(x.channels == first.inChannels, "conv input has \(x.channels) channels, weight expects \(first.inChannels)")
-        let H = x.height, W = x.width, Wp = conv3x3PaddedWidth(W, lanes: k.lanes)
-        let hidden = conv3x3(framed: zeroPad(x, paddedWidth: Wp), height: H, width: W, paddedWidth: Wp, first,
+        let Wp = conv3x3PaddedWidth(x.width, lanes: k.lanes)
+        return conv3x3Pair(framed: zeroPad(x, paddedWidth: Wp), height: x.height, width: x.width, paddedWidth: Wp,
+                           first, preluSlope: preluSlope, second, kernels: k)
+    }
+
+    /// `conv3x3Pair` on the float kernels of an input already zero-framed (`zeroPad`'s layout).
+    func conv3x3Pair(framed input: [Float], height H: Int, width W: Int, paddedWidth Wp: Int, _ first: ConvWeight,
+                     preluSlope: Float, _ second: ConvWeight, kernels k: ConvKernelSet) -> Tensor {
+        let hidden = conv3x3(framed: input, height: H, width: W, paddedWidth: Wp, first,
                              preluSlope: preluSlope, plus: nil, framedOutput: true, kernels: k)
         let out = conv3x3(framed: hidden, height: H, width: W, paddedWidth: Wp, second,
                           preluSlope: 1, plus: nil, framedOutput: false, kernels: k)
@@ -145,4 +152,20 @@ extension Ops {
         for y in 0..<H { (p + (y + 1) * Wp + W + 1).update(repeating: 0, count: Wp - W) }  // and column 0 of the next row
         (p + (H + 1) * Wp + 1).update(repeating: 0, count: Wp - 1)
     }
+}
+
+/// Where row y of channel c of a feature map's planes starts: plain planes of height × width, or a
+/// 3x3 layer's zero-framed input (`Ops.zeroPad`: the image at row 1, column 1 of each plane).
+struct PlaneLayout {
+    let origin: Int, rowStride: Int, planeStride: Int
+
+    static func plain(height: Int, width: Int) -> PlaneLayout {
+        PlaneLayout(origin: 0, rowStride: width, planeStride: height * width)
+    }
+
+    static func framed(height: Int, paddedWidth: Int) -> PlaneLayout {
+        PlaneLayout(origin: paddedWidth + 1, rowStride: paddedWidth, planeStride: (height + 2) * paddedWidth)
+    }
+
+    func offset(_ channel: Int, _ y: Int) -> Int { origin + channel * planeStride + y * rowStride }
 }

@@ -137,6 +137,31 @@ let ops = Ops(threads: 2)
         }
     }
 
+    /// A chain of attention blocks keeps each block's input zero-framed (written by the previous
+    /// block's channel attention, read as the next one's residual): bit for bit the blocks applied
+    /// one by one, in every build, for chains of one to three blocks.
+    @Test(arguments: [(5, 7, 1), (40, 301, 2), (9, 65, 3)])
+    func attentionBlockChainEqualsItsBlocksOneByOne(shape: (Int, Int, Int)) {
+        let (H, W, count) = shape, C = 8
+        let x = Tensor(channels: C, height: H, width: W, samples: (0..<C * H * W).map { Float(($0 * 37) % 11) / 4 - 1 })
+        func weight(_ o: Int, _ i: Int, _ k: Int, _ seed: Int) -> ConvWeight {
+            ConvWeight(outChannels: o, inChannels: i, kernel: k, data: (0..<o * i * k * k).map { sin(Float($0 * seed)) * 0.2 })
+        }
+        let blocks = (0..<count).map { b in
+            AttentionBlockWeights(conv1: weight(C, C, 3, 3 + b), preluSlope: 0.25, conv2: weight(C, C, 3, 7 + b),
+                                  down: weight(2, C, 1, 11 + b), up: weight(C, 2, 1, 13 + b))
+        }
+        for (i, set) in ConvKernelSet.supported.enumerated() {
+            let want = blocks.reduce(x) { x, b in
+                ops.channelAttention(ops.conv3x3Pair(x, b.conv1, preluSlope: b.preluSlope, b.conv2, kernels: set),
+                                     down: b.down, up: b.up, plus: x)
+            }
+            let got = ops.attentionBlocksFramed(x, blocks, kernels: set)
+            #expect(got.shape == want.shape && got.samples == want.samples, "build \(i), \(H)x\(W), \(count) blocks")
+            #expect(Set(want.samples).count > 10)
+        }
+    }
+
     /// The int8 kernel is the integer scheme of conv_vnni.h, written out here from its definition:
     /// per-channel ranges with 0, zero points, weights folded and quantised per output channel, sums
     /// of w_q (q - z) over the taps inside the image, exact, then t_o, PReLU and residual in float;
