@@ -23,15 +23,18 @@ extension Ops {
                 return channelAttention(r, down: b.down, up: b.up, plus: x)
             }
         }
-        return attentionBlocksFramed(x, blocks, kernels: kernels)
+        let H = x.height, W = x.width, Wp = conv3x3PaddedWidth(W, lanes: kernels.lanes)
+        return Tensor(channels: x.channels, height: H, width: W,
+                      samples: attentionBlocksFramed(x, blocks, paddedWidth: Wp, framedResult: false, kernels: kernels))
     }
 
     /// The blocks on the float kernels, each block's input kept zero-framed: it is the first
     /// convolution's input and the block's residual, and the previous block's channel attention
-    /// writes it, so that only the chain's input is framed by a copy.
-    func attentionBlocksFramed(_ x: Tensor, _ blocks: [AttentionBlockWeights], kernels k: ConvKernelSet) -> Tensor {
-        let H = x.height, W = x.width, Wp = conv3x3PaddedWidth(W, lanes: k.lanes)
-        let framed = PlaneLayout.framed(height: H, paddedWidth: Wp)
+    /// writes it, so that only the chain's input is framed by a copy. The result is planes of
+    /// height × width, or (`framedResult`) framed to `paddedWidth` for a following 3x3 layer.
+    func attentionBlocksFramed(_ x: Tensor, _ blocks: [AttentionBlockWeights], paddedWidth Wp: Int, framedResult: Bool,
+                               kernels k: ConvKernelSet) -> [Float] {
+        let H = x.height, W = x.width, framed = PlaneLayout.framed(height: H, paddedWidth: Wp)
         var input = zeroPad(x, paddedWidth: Wp)
         for (i, b) in blocks.enumerated() {
             precondition(b.conv1.inChannels == x.channels && b.conv2.outChannels == x.channels,
@@ -39,34 +42,40 @@ extension Ops {
             let r = conv3x3Pair(framed: input, height: H, width: W, paddedWidth: Wp, b.conv1, preluSlope: b.preluSlope,
                                 b.conv2, kernels: k)
             let scale = attentionScale(mean: channelMeans(r), down: b.down, up: b.up)
-            if i + 1 == blocks.count {
-                var out = Tensor(uninitializedChannels: r.channels, height: H, width: W)
-                out.samples.withUnsafeMutableBufferPointer { op in
-                    scaleAdd(r, scale, plus: (input, framed), into: op.baseAddress!, .plain(height: H, width: W))
-                }
-                return out
-            }
-            var next = [Float](unsafeUninitializedCapacity: input.count) { _, n in n = input.count }
+            let last = i + 1 == blocks.count, toFrame = !last || framedResult
+            let count = toFrame ? input.count : r.samples.count
+            var next = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
             next.withUnsafeMutableBufferPointer { np in
-                let o = UncheckedSendable(np.baseAddress!)
-                parallel(r.channels, work: r.channels * (2 * Wp + 2 * H)) { channels in
-                    for c in channels { zeroFrame(o.value + c * framed.planeStride, height: H, width: W, paddedWidth: Wp) }
+                if toFrame {
+                    let o = UncheckedSendable(np.baseAddress!)
+                    parallel(r.channels, work: r.channels * (2 * Wp + 2 * H)) { channels in
+                        for c in channels { zeroFrame(o.value + c * framed.planeStride, height: H, width: W, paddedWidth: Wp) }
+                    }
                 }
-                scaleAdd(r, scale, plus: (input, framed), into: np.baseAddress!, framed)
+                scaleAdd(r, scale, plus: (input, framed), into: np.baseAddress!,
+                         toFrame ? framed : .plain(height: H, width: W))
             }
             input = next
         }
-        preconditionFailure("unreachable: the loop returns at the last block")
+        return input
     }
 
     /// conv(attentionBlocks(x, blocks), w) + residual (MPRNet's ORB); on AMX the convolution reads
     /// the last block's packed output, and the blocks' float result is never stored.
     public func attentionBlocks(_ x: Tensor, _ blocks: [AttentionBlockWeights], thenConv w: ConvWeight,
                                        plus residual: Tensor) -> Tensor {
-        guard useAMX, !blocks.isEmpty else {
+        if useAMX && !blocks.isEmpty { return convAMX(attentionBlocksAMX(x, blocks, floatResult: false).1!, w, residual: residual) }
+        guard !blocks.isEmpty, w.kernel == 3, !runsInt8(w),
+              blocks.allSatisfy({ !runsInt8($0.conv1) && !runsInt8($0.conv2) }) else {
             return conv2d(attentionBlocks(x, blocks), w, plus: residual)
         }
-        return convAMX(attentionBlocksAMX(x, blocks, floatResult: false).1!, w, residual: residual)
+        precondition(w.inChannels == x.channels && residual.shape == [w.outChannels, x.height, x.width],
+                     "attention blocks' tail convolution does not match")
+        let H = x.height, W = x.width, Wp = conv3x3PaddedWidth(W, lanes: kernels.lanes)
+        let framed = attentionBlocksFramed(x, blocks, paddedWidth: Wp, framedResult: true, kernels: kernels)
+        return Tensor(channels: w.outChannels, height: H, width: W,
+                      samples: conv3x3(framed: framed, height: H, width: W, paddedWidth: Wp, w, preluSlope: 1,
+                                       plus: residual, framedOutput: false, kernels: kernels))
     }
 
     /// The blocks on AMX: the result as floats (when `floatResult`) and packed (when not).

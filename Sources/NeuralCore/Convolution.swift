@@ -93,7 +93,7 @@ extension Ops {
 
     /// The float kernels' 3x3 convolution of zero-framed planes (`zeroPad`'s layout): its output as
     /// planes of height × width, or (`framedOutput`) in the same framed layout, ready for another.
-    private func conv3x3(framed input: [Float], height H: Int, width W: Int, paddedWidth Wp: Int, _ w: ConvWeight,
+    func conv3x3(framed input: [Float], height H: Int, width W: Int, paddedWidth Wp: Int, _ w: ConvWeight,
                          preluSlope: Float, plus residual: Tensor?, framedOutput: Bool, kernels k: ConvKernelSet) -> [Float] {
         let Cin = w.inChannels, Cout = w.outChannels, planeStride = (H + 2) * Wp
         precondition(input.count == Cin * planeStride)

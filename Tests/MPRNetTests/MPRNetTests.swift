@@ -1,3 +1,4 @@
+import ConvArguments
 import Glibc
 import Testing
 import MPRNet
@@ -156,10 +157,18 @@ let ops = Ops(threads: 2)
                 ops.channelAttention(ops.conv3x3Pair(x, b.conv1, preluSlope: b.preluSlope, b.conv2, kernels: set),
                                      down: b.down, up: b.up, plus: x)
             }
-            let got = ops.attentionBlocksFramed(x, blocks, kernels: set)
+            let Wp = conv3x3PaddedWidth(W, lanes: set.lanes)
+            let got = Tensor(channels: C, height: H, width: W,
+                             samples: ops.attentionBlocksFramed(x, blocks, paddedWidth: Wp, framedResult: false, kernels: set))
             #expect(got.shape == want.shape && got.samples == want.samples, "build \(i), \(H)x\(W), \(count) blocks")
             #expect(Set(want.samples).count > 10)
         }
+        // The ORB's form, the chain's last block framed for the tail convolution (the fastest build).
+        let tail = weight(C, C, 3, 17), residual = Tensor(channels: C, height: H, width: W, value: 0.5)
+        let want = ops.conv2d(blocks.reduce(x) { x, b in
+            ops.channelAttention(ops.conv3x3Pair(x, b.conv1, preluSlope: b.preluSlope, b.conv2), down: b.down, up: b.up, plus: x)
+        }, tail, plus: residual)
+        #expect(ops.attentionBlocks(x, blocks, thenConv: tail, plus: residual).samples == want.samples)
     }
 
     /// The int8 kernel is the integer scheme of conv_vnni.h, written out here from its definition:
@@ -508,4 +517,5 @@ let ops = Ops(threads: 2)
     }
 }
 
+import ConvArguments
 import Glibc
