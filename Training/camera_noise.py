@@ -62,9 +62,13 @@ def random_rendering(rng):
                      tone=float(rng.choice([0.0, rng.uniform(0.3, 1.0)])))
 
 
-def random_sensor(rng, shot_range=(3e-5, 1.2e-2)):
-    """Shot noise log-uniform over the range Brooks et al. fitted to real cameras (1e-4 to 1.2e-2),
-    extended down to the low-ISO end; read noise from their log-linear relation with its spread."""
+# Brooks et al.'s shot-noise range (1e-4 to 1.2e-2), extended down to the low-ISO end.
+SHOT_RANGE = (3e-5, 1.2e-2)
+
+
+def random_sensor(rng, shot_range=SHOT_RANGE):
+    """Shot noise log-uniform over `shot_range`; read noise from Brooks et al.'s log-linear relation
+    with its spread."""
     log_shot = rng.uniform(np.log(shot_range[0]), np.log(shot_range[1]))
     log_read = 2.18 * log_shot + 1.20 + rng.normal(0, 0.26)
     return Sensor(shot=float(np.exp(log_shot)), read=float(np.exp(log_read)),
@@ -247,14 +251,15 @@ def to8(x):
     return np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
 
 
-def camera_pair(clean, rng, jpeg_probability=0.8, noise_scale=1.0, in_camera=False):
+def camera_pair(clean, rng, jpeg_probability=0.8, noise_scale=1.0, in_camera=False, shot_range=SHOT_RANGE):
     """clean: uint8 H x W x 3. Returns (noisy, target), both uint8 H x W x 3; the target is `clean`
     up to the rendering's clipping of out-of-gamut colours (none on ordinary photos).
 
     `noise_scale` multiplies both variances (0: no noise, for tests); `in_camera` (True or "mild",
     or another name in PROFILES) adds the camera's noise reduction and sharpening (drawn after the
-    rest, so the draws before it are those of a run without it)."""
-    r, s = random_rendering(rng), random_sensor(rng)
+    rest, so the draws before it are those of a run without it); `shot_range` bounds the shot
+    noise's log-uniform draw (the same draws whatever the bounds)."""
+    r, s = random_rendering(rng), random_sensor(rng, shot_range)
     cam = unprocess(clean.astype(np.float64) / 255, r)
     variance = noise_scale * (s.shot * mosaic(cam, s.bayer) + s.read)
     noise = np.sqrt(np.maximum(variance, 0)) * rng.standard_normal(variance.shape)

@@ -91,6 +91,8 @@ def main():
                         "enlarged (data.zoomed_crop): the per-pixel smoothness of full-resolution photos")
     p.add_argument("--zoom-share", type=float, default=0.5,
                    help="share of the camera crops that are zoomed when --camera-zoom > 1")
+    p.add_argument("--shot-range", type=float, nargs=2, default=camera_noise.SHOT_RANGE, metavar=("LO", "HI"),
+                   help="bounds of the camera crops' shot noise (log-uniform; validation keeps the default)")
     p.add_argument("--camera-val-dir", default=str(data.SHARED / "eval" / "CBSD68"))
     p.add_argument("--camera-val", default="8:16",
                    help="slice of the camera validation folder: camera-pipeline noise, fixed seed")
@@ -170,7 +172,8 @@ def main():
     while state["step"] < end:
         t0 = time.time()
         noisy, clean = data.batch(images, a.seed, state["step"], a.batch, a.crop, a.gray_fraction,
-                                  a.camera_fraction, a.in_camera, a.camera_zoom, a.zoom_share)
+                                  a.camera_fraction, a.in_camera, a.camera_zoom, a.zoom_share,
+                                  tuple(a.shot_range))
         noisy, clean = torch.from_numpy(noisy).to(a.device), torch.from_numpy(clean).to(a.device)
         if a.channels_last:
             noisy, clean = noisy.to(memory_format=torch.channels_last), clean.to(memory_format=torch.channels_last)

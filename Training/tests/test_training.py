@@ -179,6 +179,22 @@ def test_read_noise_follows_the_log_linear_relation():
     assert abs(slope - 2.18) < 0.05 and abs(intercept - 1.20) < 0.3
 
 
+def test_shot_range_bounds_the_draw_and_keeps_the_other_draws():
+    full = [camera_noise.random_sensor(np.random.default_rng(k)) for k in range(300)]
+    low = [camera_noise.random_sensor(np.random.default_rng(k), (3e-5, 3e-3)) for k in range(300)]
+    assert all(3e-5 <= s.shot <= 3e-3 for s in low)
+    assert max(s.shot for s in full) > 6e-3  # the default reaches above the narrowed bound
+    assert [(s.bayer, s.demosaic) for s in full] == [(s.bayer, s.demosaic) for s in low]
+    # Each draw moves by the same log-uniform map: log(shot) keeps its rank and place in the range.
+    frac = lambda s, lo, hi: (np.log(s.shot) - np.log(lo)) / (np.log(hi) - np.log(lo))
+    assert np.allclose([frac(s, 3e-5, 1.2e-2) for s in full], [frac(s, 3e-5, 3e-3) for s in low])
+    imgs = fake_images()
+    rms = lambda b: np.sqrt(np.mean((b[0] - b[1]) ** 2))
+    wide = data.batch(imgs, seed=1, step=3, size=6, crop=32, camera_fraction=1.0)
+    narrow = data.batch(imgs, seed=1, step=3, size=6, crop=32, camera_fraction=1.0, shot_range=(3e-5, 3e-3))
+    assert np.array_equal(wide[1], narrow[1]) and rms(narrow) < rms(wide)
+
+
 def test_demosaicked_noise_is_spatially_correlated():
     for method in ("bilinear", "mhc"):
         s = camera_noise.Sensor(shot=0, read=1.0, bayer=(1, 0), demosaic=method)
