@@ -17,7 +17,7 @@ extension Ops {
     /// from the second one's stores, and the scale-add packs each block's output for the next.
     public func attentionBlocks(_ x: Tensor, _ blocks: [AttentionBlockWeights]) -> Tensor {
         if useAMX && !blocks.isEmpty { return attentionBlocksAMX(x, blocks, floatResult: true).0! }
-        guard !blocks.isEmpty, blocks.allSatisfy({ !runsInt8($0.conv1) && !runsInt8($0.conv2) }) else {
+        guard !blocks.isEmpty, runOnFloatKernels(blocks) else {
             return blocks.reduce(x) { x, b in
                 let r = conv3x3Pair(x, b.conv1, preluSlope: b.preluSlope, b.conv2)
                 return channelAttention(r, down: b.down, up: b.up, plus: x)
@@ -26,6 +26,11 @@ extension Ops {
         let H = x.height, W = x.width, Wp = conv3x3PaddedWidth(W, lanes: kernels.lanes)
         return Tensor(channels: x.channels, height: H, width: W,
                       samples: attentionBlocksFramed(x, blocks, paddedWidth: Wp, framedResult: false, kernels: kernels))
+    }
+
+    /// Whether every convolution of `blocks` runs on the float kernels (neither AMX nor int8).
+    func runOnFloatKernels(_ blocks: [AttentionBlockWeights]) -> Bool {
+        !useAMX && blocks.allSatisfy { !runsInt8($0.conv1) && !runsInt8($0.conv2) }
     }
 
     /// The blocks on the float kernels, each block's input kept zero-framed: it is the first
@@ -61,12 +66,12 @@ extension Ops {
     }
 
     /// conv(attentionBlocks(x, blocks), w) + residual (MPRNet's ORB); on AMX the convolution reads
-    /// the last block's packed output, and the blocks' float result is never stored.
+    /// the last block's packed output, and the blocks' float result is never stored; on the float
+    /// kernels it reads the last block's output zero-framed.
     public func attentionBlocks(_ x: Tensor, _ blocks: [AttentionBlockWeights], thenConv w: ConvWeight,
                                        plus residual: Tensor) -> Tensor {
         if useAMX && !blocks.isEmpty { return convAMX(attentionBlocksAMX(x, blocks, floatResult: false).1!, w, residual: residual) }
-        guard !blocks.isEmpty, w.kernel == 3, !runsInt8(w),
-              blocks.allSatisfy({ !runsInt8($0.conv1) && !runsInt8($0.conv2) }) else {
+        guard !blocks.isEmpty, w.kernel == 3, !runsInt8(w), runOnFloatKernels(blocks) else {
             return conv2d(attentionBlocks(x, blocks), w, plus: residual)
         }
         precondition(w.inChannels == x.channels && residual.shape == [w.outChannels, x.height, x.width],

@@ -53,11 +53,6 @@ extension Ops {
         }}
     }
 
-    func withSamples<R>(_ a: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
-        guard let a else { return body(nil) }
-        return a.withUnsafeBufferPointer { body($0.baseAddress!) }
-    }
-
     /// Each channel's attention weight: sigmoid(up(relu(down(mean)))).
     func attentionScale(mean: [Float], down: ConvWeight, up: ConvWeight) -> [Float] {
         matvec(up, matvec(down, mean).map { max($0, 0) }).map(sigmoid)

@@ -94,7 +94,7 @@ extension Ops {
     /// The float kernels' 3x3 convolution of zero-framed planes (`zeroPad`'s layout): its output as
     /// planes of height × width, or (`framedOutput`) in the same framed layout, ready for another.
     func conv3x3(framed input: [Float], height H: Int, width W: Int, paddedWidth Wp: Int, _ w: ConvWeight,
-                         preluSlope: Float, plus residual: Tensor?, framedOutput: Bool, kernels k: ConvKernelSet) -> [Float] {
+                 preluSlope: Float, plus residual: Tensor?, framedOutput: Bool, kernels k: ConvKernelSet) -> [Float] {
         let Cin = w.inChannels, Cout = w.outChannels, planeStride = (H + 2) * Wp
         precondition(input.count == Cin * planeStride)
         let count = framedOutput ? Cout * planeStride : Cout * H * W
@@ -119,9 +119,12 @@ extension Ops {
         return out
     }
 
-    func withResidual<R>(_ r: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
-        guard let r else { return body(nil) }
-        return r.samples.withUnsafeBufferPointer { body($0.baseAddress!) }
+    func withResidual<R>(_ r: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R { withSamples(r?.samples, body) }
+
+    /// `body` on the floats of `a`, or on nil.
+    func withSamples<R>(_ a: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let a else { return body(nil) }
+        return a.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 
     /// Each channel framed by zeros: (H+2) rows of `paddedWidth` (≥ W+2) with the image at (1, 1).
