@@ -20,9 +20,9 @@ public struct Conv3x3Arguments {
     public var residual: UnsafePointer<Float>?
     /// PReLU slope applied before the residual; 1 for none.
     public var preluSlope: Float
-    /// Output pixel (c, y, x) goes to output[origin + c × planeStride + y × rowStride + x]: by
-    /// default planes of height × width; `framed(paddedWidth:)` writes another layer's framed input.
-    public var outputOrigin = 0, outputRowStride: Int, outputPlaneStride: Int
+    /// Where the output planes' pixels go: by default planes of height × width;
+    /// `framed(paddedWidth:)` writes another layer's framed input.
+    public var outputLayout: PlaneLayout
 
     public init(input: UnsafePointer<Float>, cin: Int, width: Int, height: Int, paddedWidth: Int, planeStride: Int,
                 weights: UnsafePointer<Float>, cout: Int, output: UnsafeMutablePointer<Float>,
@@ -38,22 +38,36 @@ public struct Conv3x3Arguments {
         self.output = output
         self.residual = residual
         self.preluSlope = preluSlope
-        outputRowStride = width
-        outputPlaneStride = width * height
+        outputLayout = .plain(height: height, width: width)
     }
 
     /// These arguments writing their output as the input of a following 3x3 layer: (height + 2) rows
     /// of `paddedWidth` per plane, the image at row 1, column 1. The frame is left as it is.
     public func framed(paddedWidth: Int) -> Conv3x3Arguments {
         var a = self
-        (a.outputOrigin, a.outputRowStride, a.outputPlaneStride) = (paddedWidth + 1, paddedWidth, (height + 2) * paddedWidth)
+        a.outputLayout = .framed(height: height, paddedWidth: paddedWidth)
         return a
     }
 
     /// The output offset of pixel (channel, row y, column x).
-    @inlinable public func outputOffset(_ channel: Int, _ y: Int, _ x: Int) -> Int {
-        outputOrigin + channel * outputPlaneStride + y * outputRowStride + x
+    @inlinable public func outputOffset(_ channel: Int, _ y: Int, _ x: Int) -> Int { outputLayout.offset(channel, y) + x }
+}
+
+/// Where row y of channel c of a feature map's planes starts: plain planes of height × width, or a
+/// 3x3 layer's zero-framed input (the image at row 1, column 1 of planes of (height + 2) rows of
+/// `paddedWidth`).
+public struct PlaneLayout {
+    public let origin: Int, rowStride: Int, planeStride: Int
+
+    public static func plain(height: Int, width: Int) -> PlaneLayout {
+        PlaneLayout(origin: 0, rowStride: width, planeStride: height * width)
     }
+
+    public static func framed(height: Int, paddedWidth: Int) -> PlaneLayout {
+        PlaneLayout(origin: paddedWidth + 1, rowStride: paddedWidth, planeStride: (height + 2) * paddedWidth)
+    }
+
+    @inlinable public func offset(_ channel: Int, _ y: Int) -> Int { origin + channel * planeStride + y * rowStride }
 }
 
 /// A padded width for `Conv3x3Arguments` of an image `width` wide: zeros to a whole number of

@@ -51,12 +51,7 @@ extension Ops {
             let count = toFrame ? input.count : r.samples.count
             var next = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
             next.withUnsafeMutableBufferPointer { np in
-                if toFrame {
-                    let o = UncheckedSendable(np.baseAddress!)
-                    parallel(r.channels, work: r.channels * (2 * Wp + 2 * H)) { channels in
-                        for c in channels { zeroFrame(o.value + c * framed.planeStride, height: H, width: W, paddedWidth: Wp) }
-                    }
-                }
+                if toFrame { zeroFrames(np.baseAddress!, channels: r.channels, height: H, width: W, paddedWidth: Wp) }
                 scaleAdd(r, scale, plus: (input, framed), into: np.baseAddress!,
                          toFrame ? framed : .plain(height: H, width: W))
             }

@@ -1,3 +1,5 @@
+import ConvArguments
+
 /// The channel attention of MPRNet's CABs: global means, two 1x1 layers, a per-channel scale.
 extension Ops {
     /// Channel attention: x · sigmoid(up(relu(down(mean_hw(x))))) per channel, down/up 1x1 convs,

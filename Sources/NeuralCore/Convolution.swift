@@ -108,10 +108,7 @@ extension Ops {
                                         output: op.baseAddress!, residual: rp, preluSlope: preluSlope)
             if framedOutput {
                 args = args.framed(paddedWidth: Wp)
-                let o = UncheckedSendable(op.baseAddress!)
-                parallel(Cout, work: Cout * (2 * Wp + 2 * H)) { channels in
-                    for c in channels { zeroFrame(o.value + c * planeStride, height: H, width: W, paddedWidth: Wp) }
-                }
+                zeroFrames(op.baseAddress!, channels: Cout, height: H, width: W, paddedWidth: Wp)
             }
             // Bands of whole row quads: the Winograd kernels compute four rows at a time.
             parallel(H, work: Cin * Cout * H * W / 8, align: 4) { k.conv3x3(args, $0) }
@@ -148,6 +145,15 @@ extension Ops {
         return out
     }
 
+    /// `zeroFrame` for each of `channels` framed planes from `p`: a buffer that a 3x3 layer's
+    /// output or a channel attention fills as the next layer's framed input.
+    func zeroFrames(_ p: UnsafeMutablePointer<Float>, channels: Int, height H: Int, width W: Int, paddedWidth Wp: Int) {
+        let planes = UncheckedSendable(p), planeStride = (H + 2) * Wp
+        parallel(channels, work: channels * (2 * Wp + 2 * H)) { range in
+            for c in range { zeroFrame(planes.value + c * planeStride, height: H, width: W, paddedWidth: Wp) }
+        }
+    }
+
     /// Zeros around the image of one framed plane: rows 0 and height + 1, column 0 and the columns
     /// past the image.
     func zeroFrame(_ p: UnsafeMutablePointer<Float>, height H: Int, width W: Int, paddedWidth Wp: Int) {
@@ -157,18 +163,3 @@ extension Ops {
     }
 }
 
-/// Where row y of channel c of a feature map's planes starts: plain planes of height × width, or a
-/// 3x3 layer's zero-framed input (`Ops.zeroPad`: the image at row 1, column 1 of each plane).
-struct PlaneLayout {
-    let origin: Int, rowStride: Int, planeStride: Int
-
-    static func plain(height: Int, width: Int) -> PlaneLayout {
-        PlaneLayout(origin: 0, rowStride: width, planeStride: height * width)
-    }
-
-    static func framed(height: Int, paddedWidth: Int) -> PlaneLayout {
-        PlaneLayout(origin: paddedWidth + 1, rowStride: paddedWidth, planeStride: (height + 2) * paddedWidth)
-    }
-
-    func offset(_ channel: Int, _ y: Int) -> Int { origin + channel * planeStride + y * rowStride }
-}
