@@ -45,7 +45,7 @@ let package = Package(
         ]),
         // The AMX bfloat16 3x3 kernel: C, because Swift cannot reach the tile instructions.
         .target(name: "ConvKernelsAMX", cSettings: [.unsafeFlags(["-O2"])]),
-        // The int8 3x3 kernel on AVX-512 VNNI: C, for VPDPBUSD.
+        // The int8 3x3 kernels on AVX-512 VNNI and AVX-VNNI: C, for VPDPBUSD.
         .target(name: "ConvKernelsVNNI", cSettings: [.unsafeFlags(["-O2"])]),
         // Planar images, pixel conversions, jobs (threads, progress, cancel), errors, memory, metrics.
         .target(name: "ImageCore", dependencies: ["CPlatform"], swiftSettings: optimize),

@@ -172,8 +172,9 @@ void dn_mprnet_free(dn_mprnet *model);
 
 typedef enum {
     /* The fastest path within 0.05 dB (PSNR) of float32 on the CPU at hand: bfloat16 convolutions
-     * (float sums) on Intel AMX; else, where the CPU has AVX-512 VNNI, the 3x3 convolutions of 8
-     * channels or more in int8 (int32 sums); else float32. About 1.6-2x faster than float32. */
+     * (float sums) on Intel AMX; else, where the CPU has AVX-512 VNNI or AVX-VNNI, the 3x3
+     * convolutions of 8 channels or more in int8 (int32 sums); else float32. About 1.3-2x faster
+     * than float32. */
     DN_PRECISION_FAST = 0,
     /* float32 throughout: the same numbers as PyTorch to float rounding. */
     DN_PRECISION_FLOAT32 = 1,

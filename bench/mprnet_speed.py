@@ -6,7 +6,7 @@
 For each config: random weights (seed 0) exported to safetensors; a Kodak crop with sigma-25 noise;
 PyTorch (Training/mprnet.py, float32, torch.no_grad, after one warm-up) times the forward pass; ours is
 the whole `denoise mprnet` process (loading and PNG coding included) with --tile 0, in float32 and in
-the default precision, fast (AMX bfloat16, else AVX-512 VNNI int8, else float32). The runs alternate
+the default precision, fast (AMX bfloat16, else VNNI int8, else float32). The runs alternate
 `--repeat` times and each keeps its fastest run, so a noisy neighbour slows both alike. Both outputs
 are compared (PSNR between them) to show they compute the same thing.
 

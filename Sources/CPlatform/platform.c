@@ -41,6 +41,15 @@ int denoise_cpu_has_avx512_vnni(void) {
 #endif
 }
 
+int denoise_cpu_has_avx_vnni(void) {
+#if defined(__x86_64__)
+    unsigned a, b, c, d;
+    return denoise_cpu_has_avx2() && __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a >> 4 & 1);   /* AVX-VNNI */
+#else
+    return 0;
+#endif
+}
+
 static int has_amx;
 static pthread_once_t amx_once = PTHREAD_ONCE_INIT;
 

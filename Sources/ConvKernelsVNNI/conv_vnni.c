@@ -1,4 +1,5 @@
 #include "conv_vnni.h"
+#include "vnni_frame.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -34,13 +35,10 @@ VNNI void denoise_vnni_quantize_input(const float *x, int cin, int height, int w
     long plane = (long)height * width;
     const __m512i top = _mm512_set1_epi32(255);
     for (int g = groupBegin; g < groupEnd; g++) {
-        uint32_t *p = (uint32_t *)out + g * planeStride, frame = 0;
-        for (int k = 0; k < 4 && 4 * g + k < cin; k++) frame |= (uint32_t)zero[4 * g + k] << (8 * k);
-        for (long i = 0; i < paddedWidth; i++) p[i] = p[(long)(height + 1) * paddedWidth + i] = frame;
+        uint32_t *p = (uint32_t *)out + g * planeStride;
+        denoise_vnni_frame_plane(p, zero, cin, g, height, width, paddedWidth);
         for (int y = 0; y < height; y++) {
             uint32_t *row = p + (long)(y + 1) * paddedWidth;
-            row[0] = frame;
-            for (int i = width + 1; i < paddedWidth; i++) row[i] = frame;
             for (int i = 0; i < width; i += 16) {
                 __mmask16 m = first_lanes(width - i);
                 __m512i packed = _mm512_setzero_si512();

@@ -1,13 +1,36 @@
 import ConvKernelsVNNI
+import ImageCore
 import CPlatform
 
-/// 3x3 convolutions in 8 bits on AVX-512 VNNI (`Precision.int8`; the scheme is in conv_vnni.h).
+/// The int8 3x3 kernels (conv_vnni.h): the same integer scheme and results in 512-bit registers
+/// (AVX-512 VNNI) or 256-bit ones (AVX-VNNI).
+enum Int8Kernel: Sendable, Equatable {
+    case avx512
+    /// `evex`: AVX512-VNNI's encoding of the 256-bit instruction, for an AVX-512 CPU running its
+    /// AVX2 path; otherwise AVX-VNNI's (Intel Core since Alder Lake).
+    case avx2(evex: Bool)
+
+    static let hasAVX512VNNI = denoise_cpu_has_avx512_vnni() != 0
+    static let hasAVXVNNI = denoise_cpu_has_avx_vnni() != 0
+
+    /// The kernel of the width of the float `path`, if the CPU has it: AVX-512's (and AMX's fallback)
+    /// VNNI in zmm registers, AVX2's in ymm ones.
+    static func allowed(by path: KernelPath) -> Int8Kernel? {
+        switch path {
+        case .avx512, .amx: hasAVX512VNNI ? .avx512 : nil
+        case .avx2: hasAVXVNNI ? .avx2(evex: false) : hasAVX512VNNI ? .avx2(evex: true) : nil
+        case .baseline: nil
+        }
+    }
+}
+
+/// 3x3 convolutions in 8 bits (`Precision.int8`; the scheme is in conv_vnni.h).
 /// Each call quantises its input from that input's own per-channel range, so no calibration travels
 /// with the weights; the channel scales are folded into the weights, which are quantised per output
 /// channel on the spot (cout x cin x 9 values, little beside the convolution).
 extension Ops {
-    /// Whether the CPU has the int8 kernel.
-    public static let vnniAvailable = denoise_cpu_has_avx512_vnni() != 0
+    /// Whether the CPU has an int8 kernel on its widest path.
+    public static let vnniAvailable = Int8Kernel.allowed(by: ConvKernelSet.supported.last!.path) != nil
 
     /// Whether this 3x3 convolution runs in 8 bits: int8 on, and 8 channels or more on both sides
     /// (the convolutions from and to the 3-channel image stay float, where 8 bits cost most).
@@ -31,10 +54,18 @@ extension Ops {
                                         correction: cp.baseAddress!, preluSlope: preluSlope)
             withUnsafePointer(to: o) { outp in
                 let (i, w8, o) = (UncheckedSendable(ip.baseAddress!), UncheckedSendable(wp.baseAddress!), UncheckedSendable(outp))
+                let (cin, cout, Wp) = (Int32(x.channels), Int32(w.outChannels), Int32(x.paddedWidth))
                 parallel(H, work: w.inChannels * w.outChannels * H * W / 32) { rows in
-                    denoise_vnni_conv3x3_rows(i.value, Int32(x.channels), Int32(W), Int32(H), Int32(x.paddedWidth),
-                                              x.planeStride, w8.value, Int32(w.outChannels), Int32(rows.lowerBound),
-                                              Int32(rows.upperBound), o.value)
+                    let (begin, end) = (Int32(rows.lowerBound), Int32(rows.upperBound))
+                    switch x.kernel {
+                    case .avx512:
+                        denoise_vnni_conv3x3_rows(i.value, cin, Int32(W), Int32(H), Wp, x.planeStride, w8.value, cout,
+                                                  begin, end, o.value)
+                    case .avx2(let evex):
+                        denoise_vnni256_conv3x3_rows(Int32(evex ? DENOISE_VNNI256_EVEX : DENOISE_VNNI256_VEX), i.value,
+                                                     cin, Int32(W), Int32(H), Wp, x.planeStride, w8.value, cout,
+                                                     begin, end, o.value)
+                    }
                 }
             }
         }}}}}}
@@ -46,12 +77,15 @@ extension Ops {
 /// image), with the scale and zero point of each channel: s = (max - min) / 255 over the channel
 /// and 0, z = round(-min / s).
 struct QuantizedInput {
+    let kernel: Int8Kernel
     let channels: Int, height: Int, width: Int
     let paddedWidth: Int, planeStride: Int
     let scale: [Float], zero: [Int32]
     let bytes: [UInt8]
 
     init(_ x: Tensor, _ ops: Ops) {
+        kernel = ops.int8Kernel!
+        let wide = kernel == .avx512
         let (channels, height, width) = (x.channels, x.height, x.width)
         let paddedWidth = Int(denoise_vnni_padded_width(Int32(width))), planeStride = (height + 2) * paddedWidth
         (self.channels, self.height, self.width) = (channels, height, width)
@@ -64,8 +98,8 @@ struct QuantizedInput {
                 let (x, l, h) = (UncheckedSendable(xp.baseAddress!), UncheckedSendable(l.baseAddress!),
                                  UncheckedSendable(h.baseAddress!))
                 ops.parallel(channels, work: channels * height * width) { c in
-                    denoise_vnni_channel_ranges(x.value, height * width, Int32(c.lowerBound), Int32(c.upperBound),
-                                                l.value, h.value)
+                    (wide ? denoise_vnni_channel_ranges : denoise_avx2_channel_ranges)(
+                        x.value, height * width, Int32(c.lowerBound), Int32(c.upperBound), l.value, h.value)
                 }
             }}
         }
@@ -82,8 +116,8 @@ struct QuantizedInput {
                                 UncheckedSendable(zp.baseAddress!), UncheckedSendable(bp.baseAddress!))
             let (C, H, W, Wp, stride) = (Int32(channels), Int32(height), Int32(width), Int32(paddedWidth), planeStride)
             ops.parallel(groups, work: 2 * channels * height * width) { g in
-                denoise_vnni_quantize_input(x.value, C, H, W, i.value, z.value, b.value, Wp, stride,
-                                            Int32(g.lowerBound), Int32(g.upperBound))
+                (wide ? denoise_vnni_quantize_input : denoise_avx2_quantize_input)(
+                    x.value, C, H, W, i.value, z.value, b.value, Wp, stride, Int32(g.lowerBound), Int32(g.upperBound))
             }
         }}}}
         self.scale = scale

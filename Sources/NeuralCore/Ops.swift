@@ -9,10 +9,11 @@ public enum Precision: String, Sendable, CaseIterable {
     /// Convolutions with bfloat16 inputs and weights and float sums on Intel AMX tiles, where the
     /// CPU has them (float32 elsewhere): about twice as fast, within a few hundredths of a dB.
     case bfloat16
-    /// 3x3 convolutions of 8 channels or more in 8 bits with int32 sums on AVX-512 VNNI, where the
-    /// CPU has it (float32 elsewhere): within 0.05 dB of float32 (README, "Int8").
+    /// 3x3 convolutions of 8 channels or more in 8 bits with int32 sums on AVX-512 VNNI or AVX-VNNI,
+    /// where the CPU has one (float32 elsewhere): within 0.05 dB of float32 (README, "Int8").
     case int8
-    /// The fastest of these on the CPU at hand: bfloat16 on AMX, else int8 on VNNI, else float32.
+    /// The fastest of these on the CPU at hand: bfloat16 on AMX, else int8 on VNNI (AVX-512 or
+    /// AVX-VNNI), else float32.
     case fast
 }
 
@@ -31,35 +32,30 @@ public struct Ops: Sendable {
     let kernels: ConvKernelSet
     /// Whether bfloat16 may run on AMX (not when a float path is forced).
     let amxAllowed: Bool
-    /// Whether int8 may run on VNNI (not when a path narrower than AVX-512 is forced).
-    let vnniAllowed: Bool
+    /// The int8 kernel this CPU and the forced path allow, if any (`Int8Kernel.allowed(by:)`).
+    let int8Kernel: Int8Kernel?
 
     /// `path` (e.g. from `KernelPath.fromEnvironment()`, checked there) forces a kernel build;
     /// nil takes the fastest this CPU has.
     public init(threads: Int = 1, precision: Precision = .float32, path: KernelPath? = nil) {
-        self.init(threads: threads, precision: precision, kernels: path?.floatKernels ?? ConvKernelSet.supported.last!,
-                  amxAllowed: path == nil || path == .amx, vnniAllowed: path == nil || path == .avx512 || path == .amx)
-    }
-
-    init(threads: Int, precision: Precision, kernels: ConvKernelSet, amxAllowed: Bool = true, vnniAllowed: Bool = true) {
         self.threads = max(1, threads)
         self.precision = precision
-        self.kernels = kernels
-        self.amxAllowed = amxAllowed
-        self.vnniAllowed = vnniAllowed
+        kernels = path?.floatKernels ?? ConvKernelSet.supported.last!
+        amxAllowed = path == nil || path == .amx
+        int8Kernel = Int8Kernel.allowed(by: path ?? kernels.path)
     }
 
     /// Whether the convolutions run on AMX tiles: bfloat16 (or fast) asked for, allowed, and the CPU has them.
     var useAMX: Bool { (precision == .bfloat16 || precision == .fast) && amxAllowed && Self.amxAvailable }
 
-    /// Whether the wide 3x3 convolutions run in 8 bits: int8 (or fast, without AMX) asked for,
-    /// allowed, and the CPU has VNNI.
-    var useInt8: Bool { (precision == .int8 || precision == .fast && !useAMX) && vnniAllowed && Self.vnniAvailable }
+    /// Whether the wide 3x3 convolutions run in 8 bits: int8 (or fast, without AMX) asked for, and
+    /// an int8 kernel of the path's width on this CPU (faster than its float one on every path, README "Int8").
+    var useInt8: Bool { (precision == .int8 || precision == .fast && !useAMX) && int8Kernel != nil }
 
     /// The kernel build the convolutions run: AMX, or the float build.
     public var kernelPath: KernelPath { useAMX ? .amx : kernels.path }
 
-    /// `kernelPath`, and "+vnni" where the wide 3x3 convolutions run in int8.
+    /// `kernelPath`, and "+vnni" where the wide 3x3 convolutions run in int8 (on the path's width).
     public var kernelName: String { kernelPath.rawValue + (useInt8 ? "+vnni" : "") }
 
     /// Whether `Precision.bfloat16` runs on AMX on this CPU (otherwise it is float32).

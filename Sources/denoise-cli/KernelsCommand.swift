@@ -9,7 +9,8 @@ struct KernelsCommand: ParsableCommand {
         commandName: "kernels",
         abstract: "Prints the kernel builds this CPU runs and the one each filter takes.",
         discussion: "$DENOISE_KERNELS (baseline, avx2, avx512 or amx) forces a build, as in the other commands; "
-            + "one this CPU lacks is an error. \"+vnni\": the wide 3x3 convolutions run in int8 on AVX-512 VNNI.")
+            + "one this CPU lacks is an error. \"+vnni\": the wide 3x3 convolutions run in int8 on VNNI of that width "
+            + "(avx512: AVX-512 VNNI; avx2: AVX-VNNI, or AVX-512 VNNI's encoding of the same 256-bit code).")
 
     func run() throws {
         let forced: KernelPath?

@@ -18,7 +18,7 @@ struct MPRNetCommand: ParsableCommand {
     @Option(help: "\(MPRNetFilter.strengthParameter.help)") var strength = Float(MPRNetFilter.strengthParameter.defaultValue)
     @Option(help: "Also write the stage-2 attention map (gray image).") var attentionMap: String?
     @Option(help: "Also write the removed noise (offset by 128).") var residual: String?
-    @Option(help: ArgumentHelp("fast: bfloat16 on Intel AMX, else int8 on AVX-512 VNNI, else float32 (the fastest within "
+    @Option(help: ArgumentHelp("fast: bfloat16 on Intel AMX, else int8 on AVX-512 VNNI or AVX-VNNI, else float32 (the fastest within "
                                + "0.05 dB of float32); bfloat16 or int8: that one where the CPU has it (float32 elsewhere); "
                                + "float32: exact.", valueName: "fast|float32|bfloat16|int8"))
     var precision: Precision = .fast

@@ -1,5 +1,6 @@
 import ConvArguments
 import Glibc
+import ImageCore
 import Testing
 import MPRNet
 @testable import NeuralCore
@@ -176,8 +177,11 @@ let ops = Ops(threads: 2)
     /// of w_q (q - z) over the taps inside the image, exact, then t_o, PReLU and residual in float;
     /// so it equals it bit for bit. Shapes leave a partial group of four input channels (9, 19), a
     /// partial block of eight outputs (12, 20), partial vectors of 16 pixels and a tail of one or two
-    /// vectors after blocks of 48 columns (37, 70, 101), and two threads' bands (48 x 101).
-    @Test(.enabled(if: Ops.vnniAvailable), arguments: [(5, 7, 8, 8), (3, 37, 9, 12), (6, 70, 19, 20), (48, 101, 16, 24)])
+    /// vectors after blocks of 48 columns (37, 70, 101), and two threads' bands (48 x 101); for the
+    /// 256-bit kernel, 24-column blocks with tails of one to three vectors of 8 and a partial half
+    /// block of four outputs (10). Every int8 kernel this CPU runs (AVX-512, and the 256-bit one
+    /// through the AVX2 path).
+    @Test(.enabled(if: Ops.vnniAvailable), arguments: [(5, 7, 8, 8), (3, 37, 9, 12), (6, 70, 19, 20), (48, 101, 16, 24), (4, 17, 12, 10)])
     func int8ConvolutionIsItsIntegerScheme(shape: (Int, Int, Int, Int)) {
         let (H, W, cin, cout) = shape
         let x = Tensor(channels: cin, height: H, width: W, samples: (0..<cin * H * W).map {
@@ -195,8 +199,7 @@ let ops = Ops(threads: 2)
             scale.append(s)
             zero.append(z)
         }
-        let int8 = Ops(threads: 2, precision: .int8)
-        for (slope, res) in [(Float(1), nil), (0.25, residual)] as [(Float, Tensor?)] {
+        for (int8, (slope, res)) in product(int8Ops(), [(Float(1), nil), (0.25, residual)] as [(Float, Tensor?)]) {
             let got = int8.conv2d(x, w, preluSlope: slope == 1 ? nil : slope, plus: res)
             var want = Tensor(channels: cout, height: H, width: W)
             for o in 0..<cout {
@@ -223,9 +226,17 @@ let ops = Ops(threads: 2)
                 }
             }
             let differing = zip(got.samples, want.samples).filter { $0 != $1 }.count
-            #expect(differing == 0, "\(shape), slope \(slope): \(differing) values differ")
+            #expect(differing == 0, "\(shape), \(int8.kernelName), slope \(slope): \(differing) values differ")
         }
     }
+
+    /// Int8 contexts for every int8 kernel this CPU runs, each through the float path of its width.
+    func int8Ops() -> [Ops] {
+        [KernelPath.avx512, .avx2].filter { $0.isSupported && Int8Kernel.allowed(by: $0) != nil }
+            .map { Ops(threads: 2, precision: .int8, path: $0) }
+    }
+
+    func product<A, B>(_ a: [A], _ b: [B]) -> [(A, B)] { a.flatMap { x in b.map { (x, $0) } } }
 
     /// Int8 against float32 on one convolution, away from the border: rounding to steps of s_c
     /// (activations) and t_o / s_c (weights) adds independent uniform errors, so the RMS difference
@@ -250,11 +261,15 @@ let ops = Ops(threads: 2)
             }
         }
         predicted = (predicted / Double(C)).squareRoot()
-        let got = Ops(threads: 2, precision: .int8).conv2d(x, w), want = ops.conv2d(x, w)
-        var sum = 0.0
-        for o in 0..<C { for yy in 1..<H - 1 { for xx in 1..<W - 1 { sum += pow(Double(got[xx, yy, o] - want[xx, yy, o]), 2) } } }
-        let measured = (sum / Double(C * (H - 2) * (W - 2))).squareRoot()
-        #expect(measured > 0.75 * predicted && measured < 1.25 * predicted, "RMS \(measured), closed form \(predicted)")
+        let want = ops.conv2d(x, w)
+        for int8 in int8Ops() {
+            let got = int8.conv2d(x, w)
+            var sum = 0.0
+            for o in 0..<C { for yy in 1..<H - 1 { for xx in 1..<W - 1 { sum += pow(Double(got[xx, yy, o] - want[xx, yy, o]), 2) } } }
+            let measured = (sum / Double(C * (H - 2) * (W - 2))).squareRoot()
+            #expect(measured > 0.75 * predicted && measured < 1.25 * predicted,
+                    "\(int8.kernelName): RMS \(measured), closed form \(predicted)")
+        }
     }
 
     /// The AMX kernels (3x3 and 1x1) against direct sums of the bfloat16-rounded inputs and weights,
@@ -516,6 +531,3 @@ let ops = Ops(threads: 2)
         }
     }
 }
-
-import ConvArguments
-import Glibc

@@ -216,14 +216,16 @@ def test_kernels_command_reports_the_path_each_filter_takes(cli):
     """`denoise kernels` names the builds this CPU runs (as its /proc/cpuinfo flags say) and the one
     each filter takes: the widest float build unless DENOISE_KERNELS forces one, the DCT's AVX2 build
     for every path wider than baseline, AMX for bfloat16 only where the CPU has it, int8 on VNNI
-    ("+vnni") only where it has AVX-512 VNNI and no narrower path is forced, and fast the first of
-    AMX, VNNI, float."""
+    ("+vnni") of the float path's width (avx512 and amx: AVX-512 VNNI; avx2: AVX-VNNI or AVX-512
+    VNNI's encoding of the 256-bit code), and fast the first of AMX, VNNI, float."""
     flags = set(next(l for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("flags")).split())
     # x86-64-v3 and v4, the levels the library checks, and AMX with its bfloat16 products.
     v3 = {"avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm"} <= flags
     has = {"baseline": True, "avx2": v3, "avx512": v3 and {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"} <= flags,
            "amx": {"amx_tile", "amx_bf16"} <= flags}
-    vnni = has["avx512"] and "avx512_vnni" in flags
+    vnni512 = has["avx512"] and "avx512_vnni" in flags
+    vnni = {"baseline": False, "avx2": has["avx2"] and ("avx_vnni" in flags or vnni512),
+            "avx512": vnni512, "amx": vnni512}
 
     def mprnet(got):
         return tuple(got[f"mprnet {p}"] for p in ("float32", "bfloat16", "int8", "fast"))
@@ -236,7 +238,7 @@ def test_kernels_command_reports_the_path_each_filter_takes(cli):
     assert r.returncode == 0, r.stderr
     assert got["supported"].split() == [p for p, ok in has.items() if ok]
     widest = "avx512" if has["avx512"] else "avx2" if has["avx2"] else "baseline"
-    int8 = widest + "+vnni" if vnni else widest
+    int8 = widest + "+vnni" if vnni[widest] else widest
     assert mprnet(got) == (widest, "amx" if has["amx"] else widest, int8, "amx" if has["amx"] else int8)
     assert got["dct"] == ("avx2" if has["avx2"] else "baseline")
     for path, ok in has.items():
@@ -245,7 +247,7 @@ def test_kernels_command_reports_the_path_each_filter_takes(cli):
             assert r.returncode != 0 and f"DENOISE_KERNELS={path}: this CPU lacks it" in r.stderr, r.stderr
             continue
         float_build = widest if path == "amx" else path
-        int8 = float_build + "+vnni" if vnni and path in ("avx512", "amx") else float_build
+        int8 = float_build + "+vnni" if vnni[path] else float_build
         bfloat16 = "amx" if path == "amx" else path
         assert mprnet(got) == (float_build, bfloat16, int8, "amx" if path == "amx" else int8)
         assert got["dct"] == ("baseline" if path == "baseline" else "avx2")

@@ -1,8 +1,8 @@
 // The 3x3 convolution kernels alone, one thread, per layer shape: GMAC/s of each build the CPU runs
 // (multiply-adds of the direct definition, so Winograd shows as the speed it is worth), beside the
 // direct kernel of the same build, and the share of the build's FMA peak measured on this core (also
-// F(2x2) Winograd alone, the kernel before F(4x4) on row quads); on CPUs with AVX-512 VNNI, the int8
-// kernel too (its sums alone, inputs already quantised).
+// F(2x2) Winograd alone, the kernel before F(4x4) on row quads); on CPUs with VNNI, the int8 kernels
+// too (their sums alone, inputs already quantised).
 //
 //     swift run -c release conv-speed            # the shapes of the shipped model
 //     swift run -c release conv-speed 24 24 256  # cin cout size
@@ -102,9 +102,23 @@ for build in builds {
     }
 }
 
+// The int8 kernels this CPU runs: AVX-512 VNNI's, and the 256-bit one (AVX-VNNI's encoding, or on
+// AVX-512 CPUs the EVEX one of the same code, what their forced AVX2 path runs).
+var int8Kernels: [(name: String, run: (UnsafePointer<UInt8>, Int32, Int32, Int32, Int32, Int, UnsafePointer<Int8>, Int32,
+                                       UnsafePointer<denoise_vnni_output>) -> Void)] = []
 if denoise_cpu_has_avx512_vnni() != 0 {
-    print("\nint8 on AVX-512 VNNI (the float peak is the AVX-512 build's; VPDPBUSD does 4x its multiply-adds)")
-    print("   cin  cout   size |  kernel")
+    int8Kernels.append(("avx512 vnni", { denoise_vnni_conv3x3_rows($0, $1, $2, $3, $4, $5, $6, $7, 0, $3, $8) }))
+}
+if denoise_cpu_has_avx_vnni() != 0 || denoise_cpu_has_avx512_vnni() != 0 {
+    let evex = denoise_cpu_has_avx_vnni() == 0
+    int8Kernels.append((evex ? "256-bit vnni (evex)" : "256-bit vnni (avx-vnni)", {
+        denoise_vnni256_conv3x3_rows(Int32(evex ? DENOISE_VNNI256_EVEX : DENOISE_VNNI256_VEX), $0, $1, $2, $3, $4, $5, $6,
+                                     $7, 0, $3, $8)
+    }))
+}
+if !int8Kernels.isEmpty {
+    print("\nint8 (VPDPBUSD does 4x the multiply-adds of a float FMA of its width; inputs already quantised)")
+    print("   cin  cout   size | " + int8Kernels.map { $0.name.padding(toLength: 24, withPad: " ", startingAt: 0) }.joined(separator: " "))
     for (cin, cout, size) in shapes where cin >= 8 {
         let H = size, W = size, Wp = Int(denoise_vnni_padded_width(Int32(W))), planeStride = (H + 2) * Wp
         let groups = Int(denoise_vnni_groups(Int32(cin)))
@@ -114,19 +128,22 @@ if denoise_cpu_has_avx512_vnni() != 0 {
         denoise_vnni_pack_weights(weights, Int32(cout), Int32(cin), &packed)
         let scale = [Float](repeating: 1e-3, count: cout), correction = [Int32](repeating: 0, count: cout)
         var output = [Float](repeating: 0, count: cout * H * W)
-        var best = Double.infinity
-        output.withUnsafeMutableBufferPointer { op in
-        scale.withUnsafeBufferPointer { sp in
-        correction.withUnsafeBufferPointer { cp in
-            var out = denoise_vnni_output(planes: op.baseAddress!, residual: nil, scale: sp.baseAddress!,
-                                          correction: cp.baseAddress!, preluSlope: 1)
-            for _ in 0..<5 {
-                let t = now()
-                denoise_vnni_conv3x3_rows(input, Int32(cin), Int32(W), Int32(H), Int32(Wp), planeStride, packed,
-                                          Int32(cout), 0, Int32(H), &out)
-                best = min(best, now() - t)
-            }
-        }}}
-        print(String(format: "  %4d  %4d  %5d | %7.1f", cin, cout, size, Double(cin * cout * 9 * H * W) / best / 1e9))
+        var line = String(format: "  %4d  %4d  %5d | ", cin, cout, size)
+        for kernel in int8Kernels {
+            var best = Double.infinity
+            output.withUnsafeMutableBufferPointer { op in
+            scale.withUnsafeBufferPointer { sp in
+            correction.withUnsafeBufferPointer { cp in
+                var out = denoise_vnni_output(planes: op.baseAddress!, residual: nil, scale: sp.baseAddress!,
+                                              correction: cp.baseAddress!, preluSlope: 1)
+                for _ in 0..<5 {
+                    let t = now()
+                    kernel.run(input, Int32(cin), Int32(W), Int32(H), Int32(Wp), planeStride, packed, Int32(cout), &out)
+                    best = min(best, now() - t)
+                }
+            }}}
+            line += String(format: "%7.1f", Double(cin * cout * 9 * H * W) / best / 1e9).padding(toLength: 25, withPad: " ", startingAt: 0)
+        }
+        print(line)
     }
 }

@@ -10,6 +10,9 @@ int denoise_cpu_has_avx512(void);
 /* Non-zero when the CPU runs x86-64-v4 code and AVX512-VNNI (VPDPBUSD). */
 int denoise_cpu_has_avx512_vnni(void);
 
+/* Non-zero when the CPU runs x86-64-v3 code and AVX-VNNI (the VEX-encoded, 256-bit VPDPBUSD). */
+int denoise_cpu_has_avx_vnni(void);
+
 /* Non-zero when the CPU has AMX-TILE, AMX-BF16 and AVX512-BF16 (F, BW, VL) and Linux grants this
  * process the tile state (asked once). */
 int denoise_cpu_has_amx(void);

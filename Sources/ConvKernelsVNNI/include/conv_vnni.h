@@ -4,7 +4,8 @@
  * `Precision.int8`): activations unsigned per input channel c, q = clamp(round(x / s_c) + z_c, 0, 255),
  * so that real 0 (the padding) is exactly z_c; weights with s_c folded in, symmetric int8 per output
  * channel o with scale t_o; out[o] = t_o (sum w_q q - corr_o), corr_o = sum w_q z, exact in int32.
- * Call only where denoise_cpu_has_avx512_vnni() (CPlatform) is non-zero. */
+ * Call only where denoise_cpu_has_avx512_vnni() (CPlatform) is non-zero; the 256-bit variant at the
+ * end runs the same scheme on CPUs with AVX-VNNI and AVX2 only. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,3 +46,20 @@ struct denoise_vnni_output {
 void denoise_vnni_conv3x3_rows(const uint8_t *input, int cin, int width, int height, int paddedWidth,
                                long planeStride, const int8_t *weights, int cout, int rowBegin, int rowEnd,
                                const struct denoise_vnni_output *out);
+
+/* The same convolution in 256-bit registers (8 pixels x 4 output channels a register block), with
+ * the same input, weights and results, bit for bit. DENOISE_VNNI256_VEX is AVX-VNNI's encoding of
+ * VPDPBUSD (Intel Core since Alder Lake, AVX2 and no AVX-512: denoise_cpu_has_avx_vnni());
+ * DENOISE_VNNI256_EVEX is AVX512-VNNI's encoding of the same instruction on ymm registers, for
+ * AVX-512 CPUs told to run their AVX2 path, which is how the 256-bit code is tested and measured on
+ * them. Input quantised by either function pair. */
+enum { DENOISE_VNNI256_VEX = 0, DENOISE_VNNI256_EVEX = 1 };
+void denoise_vnni256_conv3x3_rows(int encoding, const uint8_t *input, int cin, int width, int height, int paddedWidth,
+                                  long planeStride, const int8_t *weights, int cout, int rowBegin, int rowEnd,
+                                  const struct denoise_vnni_output *out);
+
+/* denoise_vnni_channel_ranges and denoise_vnni_quantize_input on AVX2: the same results. */
+void denoise_avx2_channel_ranges(const float *x, long plane, int begin, int end, float *lo, float *hi);
+void denoise_avx2_quantize_input(const float *x, int cin, int height, int width, const float *inverseScale,
+                                 const int32_t *zero, uint8_t *out, int paddedWidth, long planeStride,
+                                 int groupBegin, int groupEnd);
