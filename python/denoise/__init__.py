@@ -136,7 +136,8 @@ def mprnet(image: np.ndarray, *, model=None, strength: float = 1.0, tile: int = 
            precision: str = "fast", progress: Optional[Callable[[float], bool]] = None) -> np.ndarray:
     """Blind MPRNet denoising. `model` is a Model, a weights path, or None (the default model,
     loaded for this call). `strength` (0-1): below 1, 1 - strength of the luminance of the removed
-    noise is put back. `precision`: "fast" (bfloat16 on AMX where the CPU has it) or "float32"."""
+    noise is put back. `precision`: "fast" (bfloat16 on AMX, else int8 on VNNI, where the CPU has
+    them) or "float32"."""
     if precision not in _capi.PRECISION:
         raise ValueError(f"precision {precision!r} is not one of {', '.join(_capi.PRECISION)}")
     net = model if isinstance(model, Model) else Model(model)
