@@ -3,6 +3,7 @@
     python evaluate.py models/mprnet-compact.safetensors --sets CBSD68 Kodak24 Set12 --sigmas 15 25 50
     python evaluate.py cbm3d --sets CBSD68 --sigmas 25      # the CBM3D peer (`bm3d` package), told sigma
     python evaluate.py models/mprnet-default.safetensors --sets PolyU100 Kodak24-JPEG30
+    python evaluate.py models/mprnet-camera14-final.safetensors --sets PolyU100 --every 4   # 25 photos
 
 PolyU100 is real camera noise: each noisy JPEG is scored against its mean-of-many-shots reference
 (sigma does not apply). Kodak24-JPEG30 is Kodak24 compressed by Pillow at quality 30 (4:2:0), no
@@ -43,25 +44,31 @@ def cbm3d_denoiser(x, sigma):
     return bm3d.bm3d_rgb(x, sigma / 255.0)
 
 
-def pairs(name, sigma, limit=None):
-    """(noisy, clean) uint8 pairs of a set: protocol noise, real noise (PolyU100) or JPEG only."""
+def pairs(name, sigma, limit=None, every=1):
+    """(noisy, clean) uint8 pairs of a set: protocol noise, real noise (PolyU100) or JPEG only; every
+    Nth file."""
     if name == "PolyU100":
         root = data.SHARED / "eval" / name
-        for f in data.image_files(root / "noisy")[:limit]:
+        for f in data.image_files(root / "noisy")[::every][:limit]:
             yield data.read_rgb(f), data.read_rgb(root / "clean" / f.name)
         return
     if name.startswith("Kodak24-JPEG"):
         import io
-        for f in data.image_files(data.SHARED / "eval" / "Kodak24")[:limit]:
+        for f in data.image_files(data.SHARED / "eval" / "Kodak24")[::every][:limit]:
             clean = data.read_rgb(f)
             buf = io.BytesIO()
             Image.fromarray(clean).save(buf, format="JPEG", quality=int(name[len("Kodak24-JPEG"):]), subsampling=2)
             yield np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB")), clean
         return
     gray = name in ("Set12", "BSD68")
-    for i, f in enumerate(data.image_files(data.SHARED / "eval" / name)[:limit]):
+    for i, f in indexed_files(name, limit, every):
         clean = np.asarray(Image.open(f).convert("L" if gray else "RGB"))
         yield data.protocol_noisy(clean, i, sigma), clean
+
+
+def indexed_files(name, limit=None, every=1):
+    """(index, file) of a synthetic set: the protocol's seed is the index in the whole sorted set."""
+    return list(enumerate(data.image_files(data.SHARED / "eval" / name)))[::every][:limit]
 
 
 def dct_denoiser(cli):
@@ -79,10 +86,10 @@ def dct_denoiser(cli):
     return run
 
 
-def run_set(denoiser, name, sigma, limit=None):
+def run_set(denoiser, name, sigma, limit=None, every=1):
     if name == "PolyU100" or name.startswith("Kodak24-JPEG"):
         ps, ss, ps_in = [], [], []
-        for noisy, clean in pairs(name, sigma, limit):
+        for noisy, clean in pairs(name, sigma, limit, every):
             out = np.clip(np.rint(denoiser(noisy.astype(np.float64) / 255, 0) * 255), 0, 255).astype(np.uint8)
             ps.append(data.psnr(out, clean))
             ps_in.append(data.psnr(noisy, clean))
@@ -90,10 +97,9 @@ def run_set(denoiser, name, sigma, limit=None):
                                             use_sample_covariance=False, data_range=255))
         print(f"  {name}: input {np.mean(ps_in):.2f} dB", flush=True)
         return float(np.mean(ps)), float(np.mean(ss))
-    files = data.image_files(data.SHARED / "eval" / name)[:limit]
     gray = name in ("Set12", "BSD68")
     ps, ss = [], []
-    for i, f in enumerate(files):
+    for i, f in indexed_files(name, limit, every):
         clean = np.asarray(Image.open(f).convert("L" if gray else "RGB"))
         noisy = data.protocol_noisy(clean, i, sigma)
         x = noisy[..., None].repeat(3, 2) if gray else noisy
@@ -113,7 +119,8 @@ def main():
     p.add_argument("--cli", default=str(Path(__file__).resolve().parent.parent / ".build" / "release" / "denoise-cli"))
     p.add_argument("--sets", nargs="+", default=["CBSD68", "Kodak24", "Set12"])
     p.add_argument("--sigmas", type=int, nargs="+", default=[15, 25, 50])
-    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--limit", type=int, default=None, help="the first N images (after --every)")
+    p.add_argument("--every", type=int, default=1, help="every Nth image only, in sorted order")
     p.add_argument("--threads", type=int, default=None)
     a = p.parse_args()
     if a.threads:
@@ -134,8 +141,8 @@ def main():
     for name in a.sets:
         t = time.time()
         real = name == "PolyU100" or name.startswith("Kodak24-JPEG")
-        cells = [run_set(denoiser, name, s, a.limit) for s in (a.sigmas[:1] if real else a.sigmas)]
-        print(f"| {name} | " + " | ".join(f"{p:.2f} / {s:.4f}" for p, s in cells) + f" |  ({time.time() - t:.0f} s)",
+        cells = [run_set(denoiser, name, s, a.limit, a.every) for s in (a.sigmas[:1] if real else a.sigmas)]
+        print(f"| {name} | " + " | ".join(f"{p:.3f} / {s:.4f}" for p, s in cells) + f" |  ({time.time() - t:.0f} s)",
               flush=True)
 
 

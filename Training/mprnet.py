@@ -5,6 +5,7 @@ the official ones: an official checkpoint loads into `MPRNet(80, 48, 32, 8, 4)` 
 Swift engine reads the same names. All convolutions are bias-free; one PReLU (single slope) is shared
 by every CAB, so its weight appears under every CAB's `body.1.weight` key.
 """
+import re
 from dataclasses import dataclass, asdict
 
 import torch
@@ -241,6 +242,37 @@ def pad_to_multiple(x, m=8):
     if ph or pw:
         x = F.pad(x, (0, pw, 0, ph), mode="reflect")
     return x, H, W
+
+
+@torch.no_grad()
+def deepen_orbs(model: MPRNet, num_cab: int) -> MPRNet:
+    """A copy of `model` whose ORBs hold `num_cab` CABs and compute the same function.
+
+    The ORBs' existing CABs and tail convolutions are kept; each new CAB goes after the last one
+    with its second convolution zeroed, so its residual branch adds nothing until training moves
+    that convolution (its gradient is not zero, as its input is not).
+    """
+    old = model.cfg
+    if num_cab < old.num_cab:
+        raise ValueError(f"deepen_orbs: {num_cab} CABs is fewer than the model's {old.num_cab}")
+    deep = MPRNet(Config(old.n_feat, old.scale_unetfeats, old.scale_orsnetfeats, num_cab, old.reduction))
+    state = deep.state_dict()
+    shared_prelu = model.shallow_feat1[1].body[1].weight
+    for key in state:
+        if key.endswith("body.1.weight") and state[key].shape == shared_prelu.shape:
+            state[key] = shared_prelu.clone()
+    for key, value in model.state_dict().items():
+        # The ORB tail convolution sits after the CABs: body.<old num_cab> becomes body.<num_cab>.
+        tail = re.fullmatch(r"(stage3_orsnet\.orb\d\.body\.)(\d+)(\..*)", key)
+        if tail and int(tail.group(2)) == old.num_cab:
+            key = f"{tail.group(1)}{num_cab}{tail.group(3)}"
+        state[key] = value.clone()
+    for orb in (1, 2, 3):
+        for cab in range(old.num_cab, num_cab):
+            key = f"stage3_orsnet.orb{orb}.body.{cab}.body.2.weight"
+            state[key] = torch.zeros_like(state[key])
+    deep.load_state_dict(state)
+    return deep
 
 
 @torch.no_grad()

@@ -21,7 +21,7 @@ import torch
 import camera_noise
 import data
 import safetensors_io
-from mprnet import MPRNet, Config, denoise
+from mprnet import MPRNet, Config, deepen_orbs, denoise
 
 
 def charbonnier(x, y, eps=1e-3):
@@ -126,8 +126,11 @@ def main():
         print(f"resumed from {source} at step {state['step']}", flush=True)
     elif a.init:
         from export import load_any
-        model.load_state_dict(load_any(a.init)[0].state_dict())
-        print(f"initialised from {a.init}", flush=True)
+        init = load_any(a.init)[0]
+        if init.cfg.num_cab < cfg.num_cab:
+            init = deepen_orbs(init, cfg.num_cab)  # a deeper ORSNet starts as the same function
+        model.load_state_dict(init.state_dict())
+        print(f"initialised from {a.init} ({init.cfg})", flush=True)
     if a.channels_last:
         model = model.to(memory_format=torch.channels_last)
 

@@ -13,7 +13,7 @@ sys.path.insert(0, str(HERE))
 import data  # noqa: E402
 import safetensors_io  # noqa: E402
 from convert_official import convert, infer_config  # noqa: E402
-from mprnet import MPRNet, Config, OFFICIAL, denoise  # noqa: E402
+from mprnet import MPRNet, Config, OFFICIAL, deepen_orbs, denoise  # noqa: E402
 
 TINY = Config(8, 4, 4, 1, 4)
 
@@ -101,6 +101,30 @@ def test_converter_on_official_shaped_state_dict():
 def test_official_config_is_inferred():
     sd = MPRNet(OFFICIAL).state_dict()
     assert infer_config(sd) == OFFICIAL
+
+
+def test_deepened_orbs_compute_the_same_function_and_then_learn():
+    torch.manual_seed(2)
+    m = MPRNet(Config(8, 4, 4, 1, 4)).eval()
+    with torch.no_grad():
+        m.shallow_feat1[1].body[1].weight.fill_(0.1)  # the shared PReLU, away from its default
+    deep = deepen_orbs(m, 3).eval()
+    assert deep.cfg == Config(8, 4, 4, 3, 4)
+    assert sum(p.numel() for p in deep.parameters()) > sum(p.numel() for p in m.parameters())
+    x = torch.rand(1, 3, 32, 40)
+    with torch.no_grad():
+        for a, b in zip(m(x), deep(x)):
+            assert torch.allclose(a, b, atol=1e-6)
+    # The ORB tail moved behind the new CABs, whose second convolutions start at zero.
+    assert torch.equal(deep.stage3_orsnet.orb2.body[3].weight, m.stage3_orsnet.orb2.body[1].weight)
+    assert torch.count_nonzero(deep.stage3_orsnet.orb2.body[1].body[2].weight) == 0
+    assert deep.stage3_orsnet.orb2.body[1].body[1] is deep.shallow_feat1[1].body[1]
+    # Their gradient is not zero, so training moves them.
+    deep.train()
+    sum(o.square().sum() for o in deep(x)).backward()
+    assert deep.stage3_orsnet.orb1.body[2].body[2].weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError):
+        deepen_orbs(deep, 2)
 
 
 def train(run, steps, tmp_path, imgdir, *extra):
