@@ -53,9 +53,10 @@ VNNI256_TARGET INLINE void VNNI256_NAME(block)(const uint8_t *input, int groups,
     }
 }
 
-VNNI256_TARGET void VNNI256_NAME(conv3x3_rows)(const uint8_t *input, int cin, int width, int height, int paddedWidth,
-                                               long planeStride, const int8_t *weights, int cout, int rowBegin,
-                                               int rowEnd, const struct denoise_vnni_output *out) {
+static VNNI256_TARGET void VNNI256_NAME(conv3x3_rows)(const uint8_t *input, int cin, int width, int height,
+                                                      int paddedWidth, long planeStride, const int8_t *weights,
+                                                      int cout, int rowBegin, int rowEnd,
+                                                      const struct denoise_vnni_output *out) {
     int groups = denoise_vnni_groups(cin), blocks = (cout + 7) / 8;
     for (int y = rowBegin; y < rowEnd; y++)
         for (int x0 = 0; x0 < width; x0 += 24) {
@@ -65,9 +66,16 @@ VNNI256_TARGET void VNNI256_NAME(conv3x3_rows)(const uint8_t *input, int cin, in
                     /* Packed blocks hold 8 output channels of 4 bytes per tap; this half reads 4 of them. */
                     const int32_t *w = (const int32_t *)weights + (long)b * groups * 9 * 8 + 4 * half;
                     int first = 8 * b + 4 * half;
-                    if (vectors >= 3) VNNI256_NAME(block)(input, groups, paddedWidth, planeStride, w, y, x0, 3, first, cout, width, height, out);
-                    else if (vectors == 2) VNNI256_NAME(block)(input, groups, paddedWidth, planeStride, w, y, x0, 2, first, cout, width, height, out);
-                    else VNNI256_NAME(block)(input, groups, paddedWidth, planeStride, w, y, x0, 1, first, cout, width, height, out);
+                    /* The vector count is a constant in each call, so each inlined copy keeps its sums in registers. */
+                    if (vectors >= 3)
+                        VNNI256_NAME(block)(input, groups, paddedWidth, planeStride, w, y, x0, 3, first, cout, width,
+                                            height, out);
+                    else if (vectors == 2)
+                        VNNI256_NAME(block)(input, groups, paddedWidth, planeStride, w, y, x0, 2, first, cout, width,
+                                            height, out);
+                    else
+                        VNNI256_NAME(block)(input, groups, paddedWidth, planeStride, w, y, x0, 1, first, cout, width,
+                                            height, out);
                 }
         }
 }
