@@ -61,14 +61,10 @@ def pairs(name, sigma, limit=None, every=1):
             yield np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB")), clean
         return
     gray = name in ("Set12", "BSD68")
-    for i, f in indexed_files(name, limit, every):
+    # The protocol's seed is each image's index in the whole sorted set, whichever are taken.
+    for i, f in list(enumerate(data.image_files(data.SHARED / "eval" / name)))[::every][:limit]:
         clean = np.asarray(Image.open(f).convert("L" if gray else "RGB"))
         yield data.protocol_noisy(clean, i, sigma), clean
-
-
-def indexed_files(name, limit=None, every=1):
-    """(index, file) of a synthetic set: the protocol's seed is the index in the whole sorted set."""
-    return list(enumerate(data.image_files(data.SHARED / "eval" / name)))[::every][:limit]
 
 
 def dct_denoiser(cli):
@@ -99,9 +95,7 @@ def run_set(denoiser, name, sigma, limit=None, every=1):
         return float(np.mean(ps)), float(np.mean(ss))
     gray = name in ("Set12", "BSD68")
     ps, ss = [], []
-    for i, f in indexed_files(name, limit, every):
-        clean = np.asarray(Image.open(f).convert("L" if gray else "RGB"))
-        noisy = data.protocol_noisy(clean, i, sigma)
+    for noisy, clean in pairs(name, sigma, limit, every):
         x = noisy[..., None].repeat(3, 2) if gray else noisy
         y = denoiser(x.astype(np.float64) / 255, sigma)
         out = np.clip(np.rint(y * 255), 0, 255).astype(np.uint8)

@@ -117,7 +117,7 @@ def scores(model, polyu_every, cbsd_count):
         y = denoise(model, t)[0].numpy().transpose(1, 2, 0)
         return np.clip(np.rint(y * 255), 0, 255).astype(np.uint8)
     cbsd = [data.psnr(run(n), c) for n, c in pairs("CBSD68", 25, cbsd_count)]
-    polyu = [data.psnr(run(n), c) for i, (n, c) in enumerate(pairs("PolyU100", 0)) if i % polyu_every == 0]
+    polyu = [data.psnr(run(n), c) for n, c in pairs("PolyU100", 0, every=polyu_every)]
     return float(np.mean(cbsd)), float(np.mean(polyu))
 
 
