@@ -20,13 +20,21 @@ class Config:
     scale_orsnetfeats: int = 8
     num_cab: int = 2
     reduction: int = 4
+    # CABs of a fourth, 1/8-resolution level under each decoder's bottom (0: the official three).
+    context_cabs: int = 0
 
     def as_metadata(self):
-        return {k: str(v) for k, v in asdict(self).items()}
+        # context_cabs only when used, so that three-level exports keep the official metadata.
+        return {k: str(v) for k, v in asdict(self).items() if k != "context_cabs" or v}
 
     @staticmethod
     def from_metadata(meta):
-        return Config(**{k: int(meta[k]) for k in Config.__dataclass_fields__})
+        return Config(**{k: int(meta[k]) for k in Config.__dataclass_fields__ if k in meta})
+
+    @property
+    def multiple(self):
+        """What both image sides must be a multiple of: stage 1 halves them, each level halves again."""
+        return 16 if self.context_cabs else 8
 
 
 OFFICIAL = Config(80, 48, 32, 8, 4)
@@ -135,9 +143,26 @@ class Encoder(nn.Module):
         return outs
 
 
-class Decoder(nn.Module):
-    def __init__(self, n, s, reduction, act):
+class Context(nn.Module):
+    """A level under the U-Net's bottom, at half its resolution: down, CABs, up, added back.
+
+    Chroma blotches 8-32 pixels across are 1-4 pixels here, within a few 3x3 convolutions' reach.
+    """
+
+    def __init__(self, c, s, num_cab, reduction, act):
         super().__init__()
+        self.down = DownSample(c, s)
+        self.body = cabs(c + s, num_cab, reduction, act)
+        self.up = UpSample(c, s)
+
+    def forward(self, x):
+        return x + self.up(self.body(self.down(x)))
+
+
+class Decoder(nn.Module):
+    def __init__(self, n, s, reduction, act, context_cabs=0):
+        super().__init__()
+        self.context3 = Context(n + 2 * s, s, context_cabs, reduction, act) if context_cabs else None
         self.decoder_level1 = cabs(n, 2, reduction, act)
         self.decoder_level2 = cabs(n + s, 2, reduction, act)
         self.decoder_level3 = cabs(n + 2 * s, 2, reduction, act)
@@ -147,7 +172,8 @@ class Decoder(nn.Module):
         self.up32 = SkipUpSample(n + s, s)
 
     def forward(self, enc):
-        dec3 = self.decoder_level3(enc[2])
+        bottom = self.context3(enc[2]) if self.context3 is not None else enc[2]
+        dec3 = self.decoder_level3(bottom)
         dec2 = self.decoder_level2(self.up32(dec3, self.skip_attn2(enc[1])))
         dec1 = self.decoder_level1(self.up21(dec2, self.skip_attn1(enc[0])))
         return [dec1, dec2, dec3]
@@ -193,9 +219,9 @@ class MPRNet(nn.Module):
         for i in (1, 2, 3):
             setattr(self, f"shallow_feat{i}", nn.Sequential(conv(3, n, 3), CAB(n, r, act)))
         self.stage1_encoder = Encoder(n, s, r, act, csff=False)
-        self.stage1_decoder = Decoder(n, s, r, act)
+        self.stage1_decoder = Decoder(n, s, r, act, cfg.context_cabs)
         self.stage2_encoder = Encoder(n, s, r, act, csff=True)
-        self.stage2_decoder = Decoder(n, s, r, act)
+        self.stage2_decoder = Decoder(n, s, r, act, cfg.context_cabs)
         self.stage3_orsnet = ORSNet(n, so, r, act, s, cfg.num_cab)
         self.sam12 = SAM(n)
         self.sam23 = SAM(n)
@@ -235,7 +261,7 @@ class MPRNet(nn.Module):
         return [self.tail(x3) + x3_img, stage2_img, stage1_img]
 
 
-def pad_to_multiple(x, m=8):
+def pad_to_multiple(x, m):
     """Reflect-pads the bottom/right so both sides are multiples of m; returns (padded, H, W)."""
     H, W = x.shape[2], x.shape[3]
     ph, pw = (-H) % m, (-W) % m
@@ -245,18 +271,23 @@ def pad_to_multiple(x, m=8):
 
 
 @torch.no_grad()
-def deepen_orbs(model: MPRNet, num_cab: int) -> MPRNet:
-    """A copy of `model` whose ORBs hold `num_cab` CABs and compute the same function.
+def grow(model: MPRNet, cfg: Config) -> MPRNet:
+    """A copy of `model` in the larger config `cfg` (more CABs per ORB, a context level where
+    there was none; widths unchanged) that computes the same function.
 
-    The ORBs' existing CABs and tail convolutions are kept; each new CAB goes after the last one
-    with its second convolution zeroed, so its residual branch adds nothing until training moves
-    that convolution (its gradient is not zero, as its input is not).
+    Existing weights are kept. Each new ORB CAB goes after the last one with its second
+    convolution zeroed, and a new context level's up-projection is zeroed, so every new branch
+    adds nothing until training moves those weights (their gradients are not zero, as their
+    inputs are not).
     """
     old = model.cfg
-    if num_cab < old.num_cab:
-        raise ValueError(f"deepen_orbs: {num_cab} CABs is fewer than the model's {old.num_cab}")
-    deep = MPRNet(Config(old.n_feat, old.scale_unetfeats, old.scale_orsnetfeats, num_cab, old.reduction))
-    state = deep.state_dict()
+    widths = (old.n_feat, old.scale_unetfeats, old.scale_orsnetfeats, old.reduction)
+    if widths != (cfg.n_feat, cfg.scale_unetfeats, cfg.scale_orsnetfeats, cfg.reduction):
+        raise ValueError(f"grow: {cfg} changes the widths of {old}")
+    if cfg.num_cab < old.num_cab or (old.context_cabs and cfg.context_cabs != old.context_cabs):
+        raise ValueError(f"grow: {cfg} is not a larger {old}")
+    big = MPRNet(cfg)
+    state = big.state_dict()
     shared_prelu = model.shallow_feat1[1].body[1].weight
     for key in state:
         if key.endswith("body.1.weight") and state[key].shape == shared_prelu.shape:
@@ -265,18 +296,22 @@ def deepen_orbs(model: MPRNet, num_cab: int) -> MPRNet:
         # The ORB tail convolution sits after the CABs: body.<old num_cab> becomes body.<num_cab>.
         tail = re.fullmatch(r"(stage3_orsnet\.orb\d\.body\.)(\d+)(\..*)", key)
         if tail and int(tail.group(2)) == old.num_cab:
-            key = f"{tail.group(1)}{num_cab}{tail.group(3)}"
+            key = f"{tail.group(1)}{cfg.num_cab}{tail.group(3)}"
         state[key] = value.clone()
     for orb in (1, 2, 3):
-        for cab in range(old.num_cab, num_cab):
+        for cab in range(old.num_cab, cfg.num_cab):
             key = f"stage3_orsnet.orb{orb}.body.{cab}.body.2.weight"
             state[key] = torch.zeros_like(state[key])
-    deep.load_state_dict(state)
-    return deep
+    if cfg.context_cabs and not old.context_cabs:
+        for stage in (1, 2):
+            key = f"stage{stage}_decoder.context3.up.up.1.weight"
+            state[key] = torch.zeros_like(state[key])
+    big.load_state_dict(state)
+    return big
 
 
 @torch.no_grad()
 def denoise(model, x):
     """x: N x 3 x H x W in [0, 1], any size; returns the stage-3 output cropped back."""
-    xp, H, W = pad_to_multiple(x)
+    xp, H, W = pad_to_multiple(x, model.cfg.multiple)
     return model(xp)[0][:, :, :H, :W]

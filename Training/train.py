@@ -21,7 +21,7 @@ import torch
 import camera_noise
 import data
 import safetensors_io
-from mprnet import MPRNet, Config, deepen_orbs, denoise
+from mprnet import MPRNet, Config, grow, denoise
 
 
 def charbonnier(x, y, eps=1e-3):
@@ -66,7 +66,7 @@ def main():
                    help="checkpoint to continue from when the run folder has none (e.g. the committed one)")
     p.add_argument("--init", default=None,
                    help="weights to start a new run from (fine-tuning: fresh optimiser and schedule)")
-    p.add_argument("--config", default="24,16,8,2,4", help="n_feat,scale_unetfeats,scale_orsnetfeats,num_cab,reduction")
+    p.add_argument("--config", default="24,16,8,2,4", help="n_feat,scale_unetfeats,scale_orsnetfeats,num_cab,reduction[,context_cabs]")
     p.add_argument("--train-dirs", nargs="*", default=[str(data.SHARED / "train" / s) for s in data.TRAIN_SETS])
     p.add_argument("--val-dir", default=str(data.SHARED / "eval" / "CBSD68"))
     p.add_argument("--val-count", type=int, default=8, help="first N images of the val folder")
@@ -127,8 +127,8 @@ def main():
     elif a.init:
         from export import load_any
         init = load_any(a.init)[0]
-        if init.cfg.num_cab < cfg.num_cab:
-            init = deepen_orbs(init, cfg.num_cab)  # a deeper ORSNet starts as the same function
+        if init.cfg != cfg:
+            init = grow(init, cfg)  # a larger config starts as the same function
         model.load_state_dict(init.state_dict())
         print(f"initialised from {a.init} ({init.cfg})", flush=True)
     if a.channels_last:

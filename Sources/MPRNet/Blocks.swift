@@ -62,10 +62,26 @@ struct Encoder {
     }
 }
 
+/// A level under the U-Net's bottom, at half its resolution: down, CABs, up, added to its input.
+struct Context {
+    let down: ConvWeight, blocks: [CAB], up: ConvWeight
+
+    init(_ w: WeightReader, _ p: String, _ c: Int, _ s: Int, _ cfg: MPRNetConfig) {
+        down = w.conv(p + ".down.down.1", c + s, c, 1)
+        blocks = cabs(w, p + ".body", c + s, cfg.contextCabs, cfg.reduction)
+        up = w.conv(p + ".up.up.1", c, c + s, 1)
+    }
+
+    func callAsFunction(_ ops: Ops, _ x: Tensor) -> Tensor {
+        upSample(ops, run(ops, blocks, downSample(ops, x, down)), up, plus: x)
+    }
+}
+
 struct Decoder {
     let levels: [[CAB]]
     let skip1: CAB, skip2: CAB
     let up21: ConvWeight, up32: ConvWeight
+    let context: Context?
 
     init(_ w: WeightReader, _ p: String, _ cfg: MPRNetConfig) {
         let n = cfg.nFeat, s = cfg.scaleUnetFeats
@@ -75,10 +91,11 @@ struct Decoder {
         skip2 = CAB(w, p + ".skip_attn2", n + s, cfg.reduction)
         up21 = w.conv(p + ".up21.up.1", n, n + s, 1)
         up32 = w.conv(p + ".up32.up.1", n + s, n + 2 * s, 1)
+        context = cfg.contextCabs > 0 ? Context(w, p + ".context3", n + 2 * s, s, cfg) : nil
     }
 
     func callAsFunction(_ ops: Ops, _ enc: [Tensor]) -> [Tensor] {
-        let dec3 = run(ops, levels[2], enc[2])
+        let dec3 = run(ops, levels[2], context.map { $0(ops, enc[2]) } ?? enc[2])
         let dec2 = run(ops, levels[1], upSample(ops, dec3, up32, plus: skip2(ops, enc[1])))
         let dec1 = run(ops, levels[0], upSample(ops, dec2, up21, plus: skip1(ops, enc[0])))
         return [dec1, dec2, dec3]

@@ -12,7 +12,7 @@ public struct MPRNet: Sendable {
     let sam12: SAM, sam23: SAM
     let concat12: ConvWeight, concat23: ConvWeight, tail: ConvWeight
 
-    /// The outputs of one forward pass on an image whose sides are multiples of 8.
+    /// The outputs of one forward pass on an image whose sides are multiples of `config.multiple`.
     public struct Outputs: Sendable {
         public var stage1: Tensor, stage2: Tensor, stage3: Tensor
         /// The supervised attention maps (n_feat channels) of stages 1 (by halves) and 2.
@@ -45,9 +45,10 @@ public struct MPRNet: Sendable {
 
     private func shallowFeatures(_ ops: Ops, _ i: Int, _ x: Tensor) -> Tensor { shallow[i].1(ops, ops.conv2d(x, shallow[i].0)) }
 
-    /// One forward pass; `x` is 3 × H × W in 0...1 with H and W multiples of 8.
+    /// One forward pass; `x` is 3 × H × W in 0...1 with H and W multiples of `config.multiple`.
     public func forward(_ x: Tensor, _ ops: Ops) -> Outputs {
-        precondition(x.channels == 3 && x.height % 8 == 0 && x.width % 8 == 0, "MPRNet needs 3 x 8k x 8k input")
+        let m = config.multiple
+        precondition(x.channels == 3 && x.height % m == 0 && x.width % m == 0, "MPRNet needs 3 x \(m)k x \(m)k input")
         let H = x.height, W = x.width, h = H / 2, w = W / 2
         let top = ops.crop(x, rows: 0..<h, columns: 0..<W), bottom = ops.crop(x, rows: h..<H, columns: 0..<W)
         let quarters = [top, bottom].flatMap {
@@ -78,9 +79,9 @@ public struct MPRNet: Sendable {
                        attention1: ops.concatHeight(att1Top, att1Bottom), attention2: att2)
     }
 
-    /// Denoises an image of any size: reflect-pads to multiples of 8, runs, crops back.
+    /// Denoises an image of any size: reflect-pads to multiples of `config.multiple`, runs, crops back.
     public func denoise(_ x: Tensor, _ ops: Ops) -> Tensor {
-        let ph = (8 - x.height % 8) % 8, pw = (8 - x.width % 8) % 8
+        let m = config.multiple, ph = (m - x.height % m) % m, pw = (m - x.width % m) % m
         let padded = ph + pw > 0 ? ops.padReflect(x, bottom: ph, right: pw) : x
         let y = forward(padded, ops).stage3
         return ph + pw > 0 ? ops.crop(y, rows: 0..<x.height, columns: 0..<x.width) : y

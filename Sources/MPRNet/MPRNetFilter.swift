@@ -174,10 +174,10 @@ public enum MPRNetFilter {
         return x
     }
 
-    /// The stage-3 output, cropped back from the multiple-of-8 padding, and optionally the stage-2
-    /// attention map averaged over its features.
+    /// The stage-3 output, cropped back from the padding to the model's multiple, and optionally
+    /// the stage-2 attention map averaged over its features.
     static func run(_ model: MPRNet, _ x: Tensor, _ ops: Ops, attention: Bool) -> (Tensor, Tensor?) {
-        let ph = (8 - x.height % 8) % 8, pw = (8 - x.width % 8) % 8
+        let m = model.config.multiple, ph = (m - x.height % m) % m, pw = (m - x.width % m) % m
         let padded = ph + pw > 0 ? ops.padReflect(x, bottom: ph, right: pw) : x
         let out = model.forward(padded, ops)
         let y = ops.crop(out.stage3, rows: 0..<x.height, columns: 0..<x.width)

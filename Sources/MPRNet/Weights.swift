@@ -1,16 +1,22 @@
 import NeuralCore
 
-/// MPRNet's widths (the official denoising model is 80, 48, 32, 8, 4).
+/// MPRNet's widths (the official denoising model is 80, 48, 32, 8, 4), and the CABs of an optional
+/// fourth, 1/8-resolution level under each decoder's bottom (0: the official three levels).
 public struct MPRNetConfig: Sendable, Equatable, CustomStringConvertible {
     public var nFeat: Int, scaleUnetFeats: Int, scaleOrsnetFeats: Int, numCab: Int, reduction: Int
+    public var contextCabs: Int
 
-    public init(nFeat: Int, scaleUnetFeats: Int, scaleOrsnetFeats: Int, numCab: Int, reduction: Int) {
+    public init(nFeat: Int, scaleUnetFeats: Int, scaleOrsnetFeats: Int, numCab: Int, reduction: Int, contextCabs: Int = 0) {
         self.nFeat = nFeat
         self.scaleUnetFeats = scaleUnetFeats
         self.scaleOrsnetFeats = scaleOrsnetFeats
         self.numCab = numCab
         self.reduction = reduction
+        self.contextCabs = contextCabs
     }
+
+    /// What the input's sides must be a multiple of: stage 1 halves them and each level halves again.
+    public var multiple: Int { contextCabs > 0 ? 16 : 8 }
 
     public static let official = MPRNetConfig(nFeat: 80, scaleUnetFeats: 48, scaleOrsnetFeats: 32, numCab: 8, reduction: 4)
 
@@ -20,21 +26,24 @@ public struct MPRNetConfig: Sendable, Equatable, CustomStringConvertible {
 
     /// From the safetensors metadata our exporters write (the Python `Config` field names).
     public init(metadata m: [String: String]) throws {
-        func field(_ k: String, max: Int = Self.maxWidth) throws -> Int {
-            guard let s = m[k], let v = Int(s), v > 0, v <= max else {
-                throw MPRNetError.badWeights(["metadata field \(k) is missing or not an integer in 1...\(max)"])
+        func field(_ k: String, min: Int = 1, max: Int = Self.maxWidth) throws -> Int {
+            guard let s = m[k], let v = Int(s), v >= min, v <= max else {
+                throw MPRNetError.badWeights(["metadata field \(k) is missing or not an integer in \(min)...\(max)"])
             }
             return v
         }
         self.init(nFeat: try field("n_feat"), scaleUnetFeats: try field("scale_unetfeats"),
                   scaleOrsnetFeats: try field("scale_orsnetfeats"), numCab: try field("num_cab", max: Self.maxCABs),
-                  reduction: try field("reduction"))
+                  reduction: try field("reduction"),
+                  contextCabs: m["context_cabs"] == nil ? 0 : try field("context_cabs", min: 0, max: Self.maxCABs))
         guard nFeat % reduction == 0, nFeat / reduction > 0 else {
             throw MPRNetError.badWeights(["n_feat \(nFeat) is not divisible by reduction \(reduction)"])
         }
     }
 
-    public var description: String { "(\(nFeat), \(scaleUnetFeats), \(scaleOrsnetFeats), \(numCab), \(reduction))" }
+    public var description: String {
+        "(\(nFeat), \(scaleUnetFeats), \(scaleOrsnetFeats), \(numCab), \(reduction)" + (contextCabs > 0 ? ", \(contextCabs))" : ")")
+    }
 }
 
 public enum MPRNetError: Error, Equatable, CustomStringConvertible {

@@ -5,10 +5,11 @@ import Testing
 import MPRNet
 @testable import NeuralCore
 
-let fixtures: String = {
+let fixtureRoot: String = {
     let parts = #filePath.split(separator: "/", omittingEmptySubsequences: false).dropLast(2)  // Tests/
-    return parts.joined(separator: "/") + "/Fixtures/mprnet"
+    return parts.joined(separator: "/") + "/Fixtures/"
 }()
+let fixtures = fixtureRoot + "mprnet"
 
 func tensor(_ e: SafeTensors.Entry) -> Tensor {
     Tensor(channels: e.shape[0], height: e.shape[1], width: e.shape[2], samples: e.data)
@@ -26,36 +27,44 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
     return (num / den).squareRoot()
 }
 
-/// Stage outputs against PyTorch's (Training/export_parity_fixtures.py), within relative L2 1e-5.
+/// Stage outputs against PyTorch's (Training/export_parity_fixtures.py), within relative L2 1e-5:
+/// the official three-level network, and one with a context level under each decoder.
 /// The execution context of the tests: two threads (images large enough are split), float32.
 let ops = Ops(threads: 2)
 
 @Suite struct ParityTests {
-    let model: MPRNet
-    let io: SafeTensors
+    static let fixtureSets = ["mprnet", "mprnet-context"]
 
-    init() throws {
-        model = try MPRNet(weights: try SafeTensors(path: fixtures + "/weights.safetensors"))
-        io = try SafeTensors(path: fixtures + "/io.safetensors")
+    func load(_ set: String) throws -> (MPRNet, SafeTensors) {
+        (try MPRNet(weights: try SafeTensors(path: fixtureRoot + set + "/weights.safetensors")),
+         try SafeTensors(path: fixtureRoot + set + "/io.safetensors"))
     }
 
-    @Test(arguments: ["even", "odd"]) func stages(kind: String) throws {
+    @Test(arguments: fixtureSets, ["even", "odd"]) func stages(set: String, kind: String) throws {
+        let (model, io) = try load(set)
         let input = tensor(io.tensors[kind == "even" ? "even_input" : "odd_padded"]!)
         let out = model.forward(input, ops)
         for (name, mine) in [("stage1", out.stage1), ("stage2", out.stage2), ("stage3", out.stage3)] {
             let err = relativeL2(mine, tensor(io.tensors["\(kind)_\(name)"]!))
-            #expect(err < 1e-5, "\(kind) \(name): relative L2 \(err)")
+            #expect(err < 1e-5, "\(set) \(kind) \(name): relative L2 \(err)")
         }
     }
 
-    @Test func oddSizeIsPaddedAndCroppedBack() {
+    @Test(arguments: fixtureSets) func oddSizeIsPaddedAndCroppedBack(set: String) throws {
+        let (model, io) = try load(set)
         let y = model.denoise(tensor(io.tensors["odd_input"]!), ops)
         #expect(y.height == 37 && y.width == 45)
         #expect(relativeL2(y, tensor(io.tensors["odd_output"]!)) < 1e-5)
     }
 
-    @Test func configComesFromMetadata() {
-        #expect(model.config == MPRNetConfig(nFeat: 8, scaleUnetFeats: 4, scaleOrsnetFeats: 4, numCab: 2, reduction: 4))
+    @Test func configComesFromMetadata() throws {
+        let plain = MPRNetConfig(nFeat: 8, scaleUnetFeats: 4, scaleOrsnetFeats: 4, numCab: 2, reduction: 4)
+        #expect(try load("mprnet").0.config == plain)
+        #expect(plain.multiple == 8)
+        var context = plain
+        context.contextCabs = 1
+        #expect(try load("mprnet-context").0.config == context)
+        #expect(context.multiple == 16)
     }
 }
 

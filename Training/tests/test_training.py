@@ -13,7 +13,7 @@ sys.path.insert(0, str(HERE))
 import data  # noqa: E402
 import safetensors_io  # noqa: E402
 from convert_official import convert, infer_config  # noqa: E402
-from mprnet import MPRNet, Config, OFFICIAL, deepen_orbs, denoise  # noqa: E402
+from mprnet import MPRNet, Config, OFFICIAL, grow, denoise  # noqa: E402
 
 TINY = Config(8, 4, 4, 1, 4)
 
@@ -108,7 +108,7 @@ def test_deepened_orbs_compute_the_same_function_and_then_learn():
     m = MPRNet(Config(8, 4, 4, 1, 4)).eval()
     with torch.no_grad():
         m.shallow_feat1[1].body[1].weight.fill_(0.1)  # the shared PReLU, away from its default
-    deep = deepen_orbs(m, 3).eval()
+    deep = grow(m, Config(8, 4, 4, 3, 4)).eval()
     assert deep.cfg == Config(8, 4, 4, 3, 4)
     assert sum(p.numel() for p in deep.parameters()) > sum(p.numel() for p in m.parameters())
     x = torch.rand(1, 3, 32, 40)
@@ -124,7 +124,34 @@ def test_deepened_orbs_compute_the_same_function_and_then_learn():
     sum(o.square().sum() for o in deep(x)).backward()
     assert deep.stage3_orsnet.orb1.body[2].body[2].weight.grad.abs().sum() > 0
     with pytest.raises(ValueError):
-        deepen_orbs(deep, 2)
+        grow(deep, Config(8, 4, 4, 2, 4))
+    with pytest.raises(ValueError):
+        grow(deep, Config(8, 4, 8, 3, 4))
+
+
+def test_a_context_level_computes_the_same_function_and_then_learns():
+    torch.manual_seed(3)
+    m = MPRNet(Config(8, 4, 4, 1, 4)).eval()
+    with torch.no_grad():
+        m.shallow_feat1[1].body[1].weight.fill_(0.1)
+    big = grow(m, Config(8, 4, 4, 1, 4, 2)).eval()
+    assert big.stage2_decoder.context3.body[1].body[1] is big.shallow_feat1[1].body[1]
+    x = torch.rand(1, 3, 40, 56)
+    with torch.no_grad():
+        for a, b in zip(m(x[..., :32, :48]), big(x[..., :32, :48])):
+            assert torch.allclose(a, b, atol=1e-6)
+        # Sides that are multiples of 8 but not of 16 are padded to 16 by denoise().
+        assert denoise(big, x).shape == x.shape
+    # The new level sees the bottom at 1/8 resolution; its up-projection starts at zero and learns.
+    assert torch.count_nonzero(big.stage1_decoder.context3.up.up[1].weight) == 0
+    big.train()
+    sum(o.square().sum() for o in big(x[..., :32, :48])).backward()
+    assert big.stage1_decoder.context3.up.up[1].weight.grad.abs().sum() > 0
+    assert big.stage2_decoder.context3.up.up[1].weight.grad.abs().sum() > 0
+    # The export metadata names the level only when there is one.
+    assert "context_cabs" not in m.cfg.as_metadata()
+    assert Config.from_metadata(big.cfg.as_metadata()) == big.cfg
+    assert Config.from_metadata(m.cfg.as_metadata()) == m.cfg
 
 
 def train(run, steps, tmp_path, imgdir, *extra):
