@@ -26,13 +26,16 @@ mkdir -p "$prefix"
 prefix="$(cd "$prefix" && pwd)"
 gimp_dir="${GIMP2_DIRECTORY:-$HOME/.config/GIMP/2.10}"
 plugins="$gimp_dir/plug-ins"
-# The network that ships, when training has produced one (see Training/README.md).
+# The networks that ship, when training has produced them (see Training/README.md): the default,
+# and the fine-tune for camera photos (`--model camera`).
 model="Training/models/mprnet-default.safetensors"
+camera_model="Training/models/mprnet-camera-release.safetensors"
 here="$(cd "$(dirname "$0")" && pwd)"
 
 if [ "$uninstall" = 1 ]; then
     rm -f "$prefix/lib/libdenoise.so" "$prefix/lib/libdenoise.so.1" "$prefix/include/denoise.h" \
-          "$prefix/lib/pkgconfig/denoise.pc" "$prefix/bin/denoise" "$prefix/share/denoise/mprnet.safetensors"
+          "$prefix/lib/pkgconfig/denoise.pc" "$prefix/bin/denoise" "$prefix/share/denoise/mprnet.safetensors" \
+          "$prefix/share/denoise/mprnet-camera.safetensors"
     rmdir "$prefix/share/denoise" 2>/dev/null || true
     rm -rf "$plugins/denoise-dct" "$plugins/denoise-mprnet"
     echo "Denoise removed from $prefix and $gimp_dir"
@@ -69,6 +72,10 @@ if [ -f "$model" ]; then
     install -d "$prefix/share/denoise"
     install -m 644 "$model" "$prefix/share/denoise/mprnet.safetensors"
 fi
+if [ -f "$camera_model" ]; then
+    install -d "$prefix/share/denoise"
+    install -m 644 "$camera_model" "$prefix/share/denoise/mprnet-camera.safetensors"
+fi
 version=$(sed -n 's/^#define DN_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)/\2/p' CHeaders/denoise.h | paste -sd.)
 cat > "$prefix/lib/pkgconfig/denoise.pc" <<PC
 prefix=$prefix
@@ -99,6 +106,7 @@ if [ "$gimp" = 1 ]; then
         install -m 755 "$prefix/lib/libdenoise.so.1" "$plugins/$plugin/libdenoise.so.1"
         if [ -f "$model" ]; then install -m 644 "$model" "$plugins/$plugin/mprnet.safetensors"; fi
     done
+    if [ -f "$camera_model" ]; then install -m 644 "$camera_model" "$plugins/denoise-mprnet/mprnet-camera.safetensors"; fi
     echo "GIMP plug-ins installed in $plugins"
 fi
 echo "Denoise installed in $prefix (library, header, pkg-config, bin/denoise)"

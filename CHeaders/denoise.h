@@ -16,7 +16,7 @@ extern "C" {
 #endif
 
 #define DN_VERSION_MAJOR 0
-#define DN_VERSION_MINOR 3
+#define DN_VERSION_MINOR 4
 #define DN_VERSION_PATCH 0
 /* MAJOR * 10000 + MINOR * 100 + PATCH, as dn_version_number() returns for the library. */
 #define DN_VERSION_NUMBER (DN_VERSION_MAJOR * 10000 + DN_VERSION_MINOR * 100 + DN_VERSION_PATCH)
@@ -168,6 +168,11 @@ typedef struct dn_mprnet dn_mprnet;
  * every tensor's name and shape. path NULL: $DENOISE_MPRNET_MODEL, else the model installed with
  * the library (PREFIX/share/denoise/mprnet.safetensors). On success *model must be freed. */
 dn_status dn_mprnet_load(const char *path, dn_mprnet **model);
+/* Loads a model installed with the library, by name: "default" (what dn_mprnet_load(NULL) loads)
+ * or "camera" (PREFIX/share/denoise/mprnet-camera.safetensors, or $DENOISE_MPRNET_CAMERA_MODEL:
+ * fine-tuned on camera-pipeline noise, for photos straight from a camera or phone). An unknown
+ * name, or a model not installed: DN_ERROR_INVALID_ARGUMENT. (Since 0.4.) */
+dn_status dn_mprnet_load_installed(const char *name, dn_mprnet **model);
 void dn_mprnet_free(dn_mprnet *model);
 
 typedef enum {

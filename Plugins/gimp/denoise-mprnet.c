@@ -4,10 +4,12 @@
  * luminance grain. The dialog previews the result on the visible part of the image, rendered on a
  * worker thread (the dialog stays responsive; a change restarts it), and can also add the removed
  * noise and the network's stage-2 attention map as new layers, to see what it did.
- * The model is the one installed beside the plug-in, or $DENOISE_MPRNET_MODEL.
+ * The model is the one installed beside the plug-in, or $DENOISE_MPRNET_MODEL; the "camera photos"
+ * entry runs the fine-tune for camera noise (mprnet-camera.safetensors, or $DENOISE_MPRNET_CAMERA_MODEL).
  *
  * PDB: plug-in-denoise-mprnet (run-mode, image, drawable)
  *      plug-in-denoise-mprnet-strength (run-mode, image, drawable, strength FLOAT)
+ *      plug-in-denoise-mprnet-camera (run-mode, image, drawable, strength FLOAT)
  */
 #include <libgimp/gimp.h>
 #include <libgimp/gimpui.h>
@@ -20,6 +22,7 @@
 
 #define PROC "plug-in-denoise-mprnet"
 #define PROC_STRENGTH "plug-in-denoise-mprnet-strength"
+#define PROC_CAMERA "plug-in-denoise-mprnet-camera"
 #define BINARY "denoise-mprnet"
 
 typedef struct {
@@ -29,6 +32,9 @@ typedef struct {
 } MprnetValues;
 
 static MprnetValues values = { FALSE, FALSE, 1.0 };
+/* The installed model this run uses (dn_mprnet_load_installed), and where its last values are kept. */
+static const char *model_name = "default";
+static const char *values_key = PROC;
 
 static void query(void);
 static void run(const gchar *name, gint nparams, const GimpParam *param, gint *nreturn, GimpParam **ret);
@@ -56,6 +62,15 @@ static void query(void) {
                            "Denoise (_MPRNet)...", "RGB*, GRAY*", GIMP_PLUGIN,
                            3, 0, args, NULL);
     gimp_plugin_menu_register(PROC, "<Image>/Filters/Enhance");
+    gimp_install_procedure(PROC_CAMERA,
+                           "Remove the noise of camera photos with the MPRNet network",
+                           "MPRNet fine-tuned on camera-pipeline noise (demosaiced, colour-processed, "
+                           "JPEG-compressed): for photos straight from a camera or phone. Strength as in "
+                           PROC_STRENGTH ".",
+                           "Denoise developers", "Denoise developers", "2026",
+                           "Denoise (MPRNet, _camera photos)...", "RGB*, GRAY*", GIMP_PLUGIN,
+                           G_N_ELEMENTS(args), 0, args, NULL);
+    gimp_plugin_menu_register(PROC_CAMERA, "<Image>/Filters/Enhance");
     gimp_install_procedure(PROC_STRENGTH,
                            "Remove noise with the MPRNet network, keeping some luminance grain",
                            "MPRNet denoising at a strength: 1 is the network's result; below 1, 1 - strength of "
@@ -88,7 +103,7 @@ static dn_status apply(gint32 image, gint32 drawable) {
     gint x, y, w, h;
     Region r;
     dn_mprnet *net = NULL;
-    dn_status st = dn_mprnet_load(NULL, &net);
+    dn_status st = dn_mprnet_load_installed(model_name, &net);
     if (st != DN_OK) return st;
     if (!gimp_drawable_mask_intersect(drawable, &x, &y, &w, &h)) { dn_mprnet_free(net); return DN_OK; }
     /* Context around the selection, as much as the network reports it needs. */
@@ -233,7 +248,9 @@ static void request_render(GimpPreview *preview, gpointer unused) {
 
 static gboolean show_dialog(gint32 drawable) {
     gimp_ui_init(BINARY, FALSE);
-    GtkWidget *dialog = gimp_dialog_new("Denoise (MPRNet)", BINARY, NULL, 0, gimp_standard_help_func, PROC,
+    gboolean camera = strcmp(model_name, "camera") == 0;
+    GtkWidget *dialog = gimp_dialog_new(camera ? "Denoise (MPRNet, camera photos)" : "Denoise (MPRNet)", BINARY, NULL, 0,
+                                        gimp_standard_help_func, values_key,
                                         "_Cancel", GTK_RESPONSE_CANCEL, "_OK", GTK_RESPONSE_OK, NULL);
     gtk_dialog_set_alternative_button_order(GTK_DIALOG(dialog), GTK_RESPONSE_OK, GTK_RESPONSE_CANCEL, -1);
     gimp_window_set_transient(GTK_WINDOW(dialog));
@@ -246,7 +263,7 @@ static gboolean show_dialog(gint32 drawable) {
     dialog_state.drawable = drawable;
     dialog_state.net = NULL;
     GtkWidget *preview = NULL;
-    if (dn_mprnet_load(NULL, &dialog_state.net) == DN_OK) {
+    if (dn_mprnet_load_installed(model_name, &dialog_state.net) == DN_OK) {
         preview = gimp_drawable_preview_new_from_drawable_id(drawable);
         dialog_state.preview = GIMP_PREVIEW(preview);
         gtk_box_pack_start(GTK_BOX(vbox), preview, TRUE, TRUE, 0);
@@ -312,14 +329,17 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
     *nreturn = 1;
     *ret = rv;
 
+    gboolean camera = strcmp(name, PROC_CAMERA) == 0, with_strength = camera || strcmp(name, PROC_STRENGTH) == 0;
+    model_name = camera ? "camera" : "default";
+    values_key = camera ? PROC_CAMERA : PROC;
     values.strength = 1.0; /* values saved by a version without it leave it here */
     if (mode == GIMP_RUN_INTERACTIVE) {
-        gimp_get_data(PROC, &values);
-        if (strcmp(name, PROC_STRENGTH) == 0 && nparams == 4) values.strength = param[3].data.d_float;
+        gimp_get_data(values_key, &values);
+        if (with_strength && nparams == 4) values.strength = param[3].data.d_float;
         if (!show_dialog(drawable)) status = GIMP_PDB_CANCEL;
     } else if (mode == GIMP_RUN_WITH_LAST_VALS) {
-        gimp_get_data(PROC, &values);
-    } else if (strcmp(name, PROC_STRENGTH) == 0 && nparams == 4) {
+        gimp_get_data(values_key, &values);
+    } else if (with_strength && nparams == 4) {
         values.strength = param[3].data.d_float; /* out of range: the library says so */
         values.residual_layer = values.attention_layer = FALSE;
     } else if (strcmp(name, PROC) == 0 && nparams == 3) {
@@ -332,7 +352,7 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
         status = region_run(image, drawable, apply, nreturn, rv);
         if (status == GIMP_PDB_SUCCESS) {
             if (mode != GIMP_RUN_NONINTERACTIVE) gimp_displays_flush();
-            gimp_set_data(PROC, &values, sizeof values); /* "last values" are the last used */
+            gimp_set_data(values_key, &values, sizeof values); /* "last values" are the last used */
         }
     }
     rv[0].type = GIMP_PDB_STATUS;

@@ -9,10 +9,16 @@ struct MPRNetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mprnet",
         abstract: "Blind denoising with the MPRNet network (Zamir et al., CVPR 2021).",
-        discussion: "The model is --model, else $DENOISE_MPRNET_MODEL, else the one installed with denoise.")
+        discussion: """
+            The model is --model, else $DENOISE_MPRNET_MODEL, else the one installed with denoise. \
+            Installed models go by name: --model default, or --model camera (fine-tuned on camera-pipeline \
+            noise, for photos straight from a camera or phone; $DENOISE_MPRNET_CAMERA_MODEL overrides its file).
+            """)
 
     @OptionGroup var files: FileArguments
-    @Option(help: "Weights file (safetensors).") var model: String?
+    @Option(help: ArgumentHelp("An installed model (default, camera) or a weights file (safetensors).",
+                               valueName: "name|path"))
+    var model: String?
     @Option(help: "\(MPRNetFilter.tileParameter.help)") var tile = Int(MPRNetFilter.tileParameter.defaultValue)
     @Option(help: "\(MPRNetFilter.threadsParameter.help)") var threads = Int(MPRNetFilter.threadsParameter.defaultValue)
     @Option(help: "\(MPRNetFilter.strengthParameter.help)") var strength = Float(MPRNetFilter.strengthParameter.defaultValue)
@@ -44,10 +50,23 @@ struct MPRNetCommand: ParsableCommand {
         return o
     }
 
-    func run() throws {
-        guard let path = model ?? MPRNet.defaultWeightsPath() else {
-            throw ValidationError("no model: pass --model PATH, set DENOISE_MPRNET_MODEL, or install the default model")
+    /// The weights file: --model as an installed model's name, else as a path; else the default.
+    func weightsPath() throws -> String {
+        guard let model else {
+            guard let path = MPRNet.defaultWeightsPath() else {
+                throw ValidationError("no model: pass --model PATH, set DENOISE_MPRNET_MODEL, or install the default model")
+            }
+            return path
         }
+        guard let installed = MPRNet.installedModels.first(where: { $0.name == model }) else { return model }
+        guard let path = MPRNet.installedWeightsPath(model) else {
+            throw ValidationError("the \(model) model is not installed (\(installed.file); or set \(installed.environment))")
+        }
+        return path
+    }
+
+    func run() throws {
+        let path = try weightsPath()
         // The network allocates and frees layer-sized buffers all the time: keep freed memory in
         // the process instead of returning it to the kernel and faulting it back in (13% of the
         // run time on a 512x512 image).

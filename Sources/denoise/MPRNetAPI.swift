@@ -20,14 +20,36 @@ public func dn_mprnet_load(_ path: UnsafePointer<CChar>?, _ model: UnsafeMutable
         guard let file = path.map({ String(cString: $0) }) ?? MPRNet.defaultWeightsPath() else {
             throw APIError(DN_ERROR_INVALID_ARGUMENT, "no model path and no default model")
         }
-        do {
-            let net = try MPRNet(weights: try SafeTensors(path: file))
-            model.pointee = OpaquePointer(Unmanaged.passRetained(ModelBox(net)).toOpaque())
-        } catch let e as SafeTensors.Failure {
-            throw APIError(DN_ERROR_INVALID_ARGUMENT, e.description)
-        } catch let e as MPRNetError {
-            throw APIError(DN_ERROR_INVALID_ARGUMENT, "\(file): \(e.description)")
+        model.pointee = try loadModel(file)
+    }
+}
+
+@_cdecl("dn_mprnet_load_installed")
+public func dn_mprnet_load_installed(_ name: UnsafePointer<CChar>?, _ model: UnsafeMutablePointer<OpaquePointer?>?) -> dn_status {
+    reporting {
+        guard let model else { throw APIError(DN_ERROR_NULL_POINTER, "model is NULL") }
+        model.pointee = nil
+        guard let name = name.map({ String(cString: $0) }) else { throw APIError(DN_ERROR_NULL_POINTER, "name is NULL") }
+        guard let entry = MPRNet.installedModels.first(where: { $0.name == name }) else {
+            let names = MPRNet.installedModels.map { "\"\($0.name)\"" }.joined(separator: ", ")
+            throw APIError(DN_ERROR_INVALID_ARGUMENT, "no model named \"\(name)\": the installed ones are \(names)")
         }
+        guard let file = MPRNet.installedWeightsPath(name) else {
+            throw APIError(DN_ERROR_INVALID_ARGUMENT, "the \(name) model is not installed (\(entry.file); or set \(entry.environment))")
+        }
+        model.pointee = try loadModel(file)
+    }
+}
+
+/// The model in `file`, retained for a dn_mprnet pointer; its problems as invalid-argument errors.
+private func loadModel(_ file: String) throws -> OpaquePointer {
+    do {
+        let net = try MPRNet(weights: try SafeTensors(path: file))
+        return OpaquePointer(Unmanaged.passRetained(ModelBox(net)).toOpaque())
+    } catch let e as SafeTensors.Failure {
+        throw APIError(DN_ERROR_INVALID_ARGUMENT, e.description)
+    } catch let e as MPRNetError {
+        throw APIError(DN_ERROR_INVALID_ARGUMENT, "\(file): \(e.description)")
     }
 }
 

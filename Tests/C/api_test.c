@@ -458,6 +458,23 @@ int main(void) {
         fclose(in); fclose(out);
         EXPECT_STATUS(dn_mprnet_load(cut, &none), DN_ERROR_INVALID_ARGUMENT);
         CHECK(strstr(dn_last_error(), "truncated") != NULL, "truncation not named: %s", dn_last_error());
+
+        /* Installed models by name: the environment variable names the file; an unknown name, a
+         * model that is not there or a bad file is an error with a message, never a crash. */
+        setenv("DENOISE_MPRNET_CAMERA_MODEL", weights, 1);
+        net = NULL;
+        EXPECT_STATUS(dn_mprnet_load_installed("camera", &net), DN_OK);
+        CHECK(net != NULL, "no camera model returned");
+        dn_mprnet_free(net);
+        setenv("DENOISE_MPRNET_CAMERA_MODEL", cut, 1);
+        none = (dn_mprnet *)1;
+        EXPECT_STATUS(dn_mprnet_load_installed("camera", &none), DN_ERROR_INVALID_ARGUMENT);
+        CHECK(none == NULL && strstr(dn_last_error(), "truncated") != NULL, "bad camera model: %s", dn_last_error());
+        unsetenv("DENOISE_MPRNET_CAMERA_MODEL");
+        EXPECT_STATUS(dn_mprnet_load_installed("portrait", &none), DN_ERROR_INVALID_ARGUMENT);
+        CHECK(strstr(dn_last_error(), "\"camera\"") != NULL, "unknown name does not list the models: %s", dn_last_error());
+        EXPECT_STATUS(dn_mprnet_load_installed(NULL, &none), DN_ERROR_NULL_POINTER);
+        EXPECT_STATUS(dn_mprnet_load_installed("camera", NULL), DN_ERROR_NULL_POINTER);
         remove(cut);
     }
 

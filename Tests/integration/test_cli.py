@@ -288,6 +288,8 @@ def test_mprnet_with_fixture_weights(cli, tmp_path):
     shutil.copy(cli, lone)
     r = run([str(lone), "mprnet", str(src), str(tmp_path / "x.png")], env={"PATH": "/usr/bin:/bin"})
     assert r.returncode != 0 and "no model" in r.stderr
+    r = run([str(lone), "mprnet", str(src), str(tmp_path / "x.png"), "--model", "camera"], env={"PATH": "/usr/bin:/bin"})
+    assert r.returncode != 0 and "camera model is not installed" in r.stderr
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(weights.read_bytes()[:5000])
     r = run([cli, "mprnet", str(src), str(tmp_path / "x.png"), "--model", str(bad)])

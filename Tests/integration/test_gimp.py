@@ -318,6 +318,34 @@ def test_mprnet_strength_in_batch_mode(tmp_path):
     assert np.array_equal(np.asarray(Image.open(bad))[..., :3], img)
 
 
+def test_mprnet_camera_model_in_batch_mode(tmp_path):
+    """plug-in-denoise-mprnet-camera runs the installed camera model (here the environment's: the
+    context-level parity fixture) and gives the CLI's `--model camera` result; with that model
+    missing it fails with the library's message and the image stays as it was."""
+    img = noisy(kodak()[:96, :128], 20, 14)
+    src, dst, cli = tmp_path / "in.png", tmp_path / "gimp.png", tmp_path / "cli.png"
+    Image.fromarray(img).save(src)
+    os.environ["DENOISE_MPRNET_CAMERA_MODEL"] = str(ROOT / "Tests/Fixtures/mprnet-context/weights.safetensors")
+    try:
+        log = batch(f'{load(src)} (ok (plug-in-denoise-mprnet-camera RUN-NONINTERACTIVE image drawable 0.7)) {save(dst)}',
+                    tmp_path)
+        assert dst.exists(), log
+        assert run([str(PREFIX / "bin" / "denoise"), "mprnet", str(src), str(cli), "--model", "camera",
+                    "--strength", "0.7"]).returncode == 0
+        out = np.asarray(Image.open(dst))[..., :3].astype(float)
+        assert np.abs(out - np.asarray(Image.open(cli))[..., :3]).mean() < 0.2
+        assert np.abs(out - img).mean() > 0.5
+        os.environ["DENOISE_MPRNET_CAMERA_MODEL"] = str(tmp_path / "missing.safetensors")
+        bad = tmp_path / "bad.png"
+        log = batch(f'{load(src)} (r (catch "CAMERA-FAILED" (plug-in-denoise-mprnet-camera RUN-NONINTERACTIVE '
+                    f'image drawable 1.0))) (m (gimp-message (if (equal? r "CAMERA-FAILED") "CAMERA-FAILED" "RAN"))) '
+                    f'{save(bad)}', tmp_path)
+    finally:
+        del os.environ["DENOISE_MPRNET_CAMERA_MODEL"]
+    assert "CAMERA-FAILED" in log and "cannot open" in log, log
+    assert np.array_equal(np.asarray(Image.open(bad))[..., :3], img)
+
+
 @pytest.mark.skipif(not shutil.which("Xvfb") or not shutil.which("xdotool"), reason="Xvfb/xdotool missing")
 def test_mprnet_dialog_previews_and_applies_the_strength_typed(tmp_path):
     """Opens the real MPRNet dialog under Xvfb: it previews (on its worker thread) while a strength

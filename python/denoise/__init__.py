@@ -105,12 +105,19 @@ def dct(image: np.ndarray, sigma: Optional[float] = None, *, noise: str = "auto"
 
 
 class Model:
-    """MPRNet weights loaded once (a safetensors file; None: $DENOISE_MPRNET_MODEL, else the
-    installed default). Usable from many threads at once; freed with `close()` or on collection."""
+    """MPRNet weights loaded once: a safetensors file, or `installed` by name ("default", "camera":
+    fine-tuned on camera-pipeline noise, for photos straight from a camera); neither:
+    $DENOISE_MPRNET_MODEL, else the installed default. Usable from many threads at once; freed
+    with `close()` or on collection."""
 
-    def __init__(self, path: Optional[str] = None):
+    def __init__(self, path: Optional[str] = None, *, installed: Optional[str] = None):
+        if path is not None and installed is not None:
+            raise ValueError("give a path or an installed model's name, not both")
         handle = C.c_void_p()
-        _check(LIB.dn_mprnet_load(None if path is None else str(path).encode(), C.byref(handle)))
+        if installed is not None:
+            _check(LIB.dn_mprnet_load_installed(str(installed).encode(), C.byref(handle)))
+        else:
+            _check(LIB.dn_mprnet_load(None if path is None else str(path).encode(), C.byref(handle)))
         self._handle = handle
 
     def close(self):
@@ -128,8 +135,8 @@ class Model:
         self.close()
 
 
-def load_model(path: Optional[str] = None) -> Model:
-    return Model(path)
+def load_model(path: Optional[str] = None, *, installed: Optional[str] = None) -> Model:
+    return Model(path, installed=installed)
 
 
 def mprnet(image: np.ndarray, *, model=None, strength: float = 1.0, tile: int = 512, threads: int = 0,

@@ -79,6 +79,7 @@ _signatures = {
     "dn_psnr": (C.c_int, [C.POINTER(Image), C.POINTER(Image), C.POINTER(C.c_double)]),
     "dn_ssim": (C.c_int, [C.POINTER(Image), C.POINTER(Image), C.POINTER(C.c_double)]),
     "dn_mprnet_load": (C.c_int, [C.c_char_p, C.POINTER(C.c_void_p)]),
+    "dn_mprnet_load_installed": (C.c_int, [C.c_char_p, C.POINTER(C.c_void_p)]),
     "dn_mprnet_free": (None, [C.c_void_p]),
     "dn_mprnet_params_init": (None, [C.POINTER(MPRNetParams)]),
     "dn_mprnet_denoise": (C.c_int, [C.c_void_p, C.POINTER(Image), C.POINTER(Image), C.POINTER(MPRNetParams)]),
