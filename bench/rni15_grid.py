@@ -2,11 +2,12 @@
 """A picture grid of RNI15 (real noisy photos, no reference): crops at 1:1, one row per photo.
 
     python3 bench/rni15_grid.py                       # -> docs/rni15-grid.png
-    python3 bench/rni15_grid.py --mprnet Training/models/mprnet-default.safetensors
+    python3 bench/rni15_grid.py --mprnet Training/models/mprnet-default.safetensors \
+        Training/models/mprnet-camera-release.safetensors --mprnet-labels "MPRNet" "MPRNet camera"
 
 Columns: the noisy photo; our DCT with no option (the noise measured from the photo); CBM3D (`bm3d`
 package) at the sigma our white-noise estimator gives (what a white-noise pipeline would do);
-optionally our MPRNet engine with the given weights. Each method runs on the whole photo (CBM3D on
+optionally our MPRNet engine with each of the given weights. Each method runs on the whole photo (CBM3D on
 a margin around the crop, for speed); the crop is the photo's centre.
 """
 import argparse
@@ -36,14 +37,18 @@ def cli(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--crop", type=int, default=128)
-    p.add_argument("--mprnet", default=None, help="weights for an MPRNet column")
+    p.add_argument("--mprnet", nargs="*", default=[], help="weights, one MPRNet column each")
+    p.add_argument("--mprnet-labels", nargs="*", default=None, help="their column titles")
     p.add_argument("--cli", default=str(ROOT / ".build" / "release" / "denoise-cli"))
     p.add_argument("--out", default=str(ROOT / "docs" / "rni15-grid.png"))
     a = p.parse_args()
     import bm3d
 
     files = sorted(f for f in RNI15.iterdir() if f.suffix.lower() in (".png", ".jpg"))
-    heads = ["noisy", "ours (DCT, blind)", "CBM3D, white-noise sigma"] + (["MPRNet (ours)"] if a.mprnet else [])
+    labels = a.mprnet_labels or [f"MPRNet {Path(m).stem}" for m in a.mprnet]
+    if len(labels) != len(a.mprnet):
+        raise SystemExit("--mprnet-labels: one per --mprnet model")
+    heads = ["noisy", "ours (DCT, blind)", "CBM3D, white-noise sigma"] + labels
     c, pad, label = a.crop, 4, 14
     grid = Image.new("RGB", (len(heads) * (c + pad) + pad, label + len(files) * (c + pad) + pad), (255, 255, 255))
     draw = ImageDraw.Draw(grid)
@@ -64,8 +69,8 @@ def main():
         region = noisy[ys:y0 + c + m, xs:x0 + c + m].astype(np.float64) / 255
         cb = np.clip(np.rint(np.asarray(bm3d.bm3d_rgb(region, max(sigma, 0.5) / 255)) * 255), 0, 255).astype(np.uint8)
         cols = [crop(noisy), crop(rgb(tmp / "dct.png")), cb[y0 - ys:y0 - ys + c, x0 - xs:x0 - xs + c]]
-        if a.mprnet:
-            cli([a.cli, "mprnet", str(src), str(tmp / "net.png"), "--overwrite", "--model", a.mprnet, "--quiet"])
+        for model in a.mprnet:
+            cli([a.cli, "mprnet", str(src), str(tmp / "net.png"), "--overwrite", "--model", model, "--quiet"])
             cols.append(crop(rgb(tmp / "net.png")))
         for j, im in enumerate(cols):
             grid.paste(Image.fromarray(np.ascontiguousarray(im)), (pad + j * (c + pad), label + pad + i * (c + pad)))
