@@ -2,13 +2,15 @@
 """What other noise levels would give the DCT's camera model, on real and on synthetic camera noise.
 
     python3 bench/camera_levels.py                    # PolyU100 even and odd photos, synthetic pairs
+    python3 bench/camera_levels.py --sets synthetic-enlarged --zoom 4
 
 For each image the camera model's levels are measured (`dn_measure_noise`) and handed back to the
 denoiser rescaled by each rule below (`dn_dct_params.levels`); images the model does not take
 (white noise, impulses) are left out. Sets: the even- and odd-numbered PolyU100 photos (real camera
 JPEGs against their mean-of-shots references), and synthetic camera noise from `Training/camera_noise.py`
 (in-camera profile `coarse`, every 36th CBSD432 photo and every 7th SunHays80 one, and their
-centres enlarged 2x; training photos, so nothing here is an evaluation set). PSNR (peak 255) of the
+centres enlarged 2x (`--zoom`); `synthetic-enlarged`: the enlarged centres alone, as smooth as a
+full-resolution photo at 4x; training photos, so nothing here is an evaluation set). PSNR (peak 255) of the
 8-bit results, means per set. One thread per image, two images at a time.
 """
 import argparse
@@ -81,17 +83,21 @@ def polyu(parity):
                np.asarray(Image.open(folder / "clean" / name).convert("RGB")))
 
 
-def synthetic():
+def synthetic(zoom, enlarged_only):
     import data
     files = (data.image_files(DATA / "train" / "CBSD432")[::36] + data.image_files(DATA / "train" / "SunHays80")[::7])
-    yield from data.camera_validation([data.read_rgb(f) for f in files], seed=11, in_camera="coarse", zoom=2.0)
+    pairs = data.camera_validation([data.read_rgb(f) for f in files], seed=11, in_camera="coarse", zoom=zoom)
+    yield from pairs[len(files):] if enlarged_only else pairs
 
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--sets", nargs="+", default=["polyu-even", "polyu-odd", "synthetic"])
+    p.add_argument("--sets", nargs="+", default=["polyu-even", "polyu-odd", "synthetic"],
+                   choices=["polyu-even", "polyu-odd", "synthetic", "synthetic-enlarged"])
+    p.add_argument("--zoom", type=float, default=2.0, help="enlargement of the synthetic pairs' centres")
     a = p.parse_args()
-    sources = {"polyu-even": lambda: polyu(0), "polyu-odd": lambda: polyu(1), "synthetic": synthetic}
+    sources = {"polyu-even": lambda: polyu(0), "polyu-odd": lambda: polyu(1),
+               "synthetic": lambda: synthetic(a.zoom, False), "synthetic-enlarged": lambda: synthetic(a.zoom, True)}
 
     def score(pair):
         noisy, clean = pair
