@@ -116,6 +116,19 @@ def test_mprnet_equals_the_cli_and_strength(dn, cli, tmp_path):
         dn.mprnet(n, model=str(WEIGHTS), strength=2)
 
 
+def test_installed_models_by_name(dn, cli, tmp_path, monkeypatch):
+    """load_model(installed="camera") is the CLI's --model camera; an unknown name is the library's error."""
+    n = noisy(kodak()[:64, :80], 20, 26)
+    monkeypatch.setenv("DENOISE_MPRNET_CAMERA_MODEL", str(ROOT / "Tests/Fixtures/mprnet-context/weights.safetensors"))
+    with dn.load_model(installed="camera") as model:
+        out = dn.mprnet(n, model=model, precision="float32")
+    assert np.array_equal(out, cli_result(cli, tmp_path, n, "mprnet", "--model", "camera", "--precision", "float32"))
+    with pytest.raises(dn.DenoiseError, match='no model named "film"'):
+        dn.load_model(installed="film")
+    with pytest.raises(ValueError):
+        dn.load_model(str(WEIGHTS), installed="camera")
+
+
 def test_estimates_and_declarations(dn):
     clean = kodak()[:256, :256]
     e = dn.estimate_noise(noisy(clean, 20, 26))
