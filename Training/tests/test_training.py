@@ -425,3 +425,23 @@ def test_int8_convolution_is_the_integer_scheme_it_simulates():
     np.testing.assert_allclose(got, sums * t[:, None, None], rtol=1e-5, atol=1e-6)
     # and it approximates the float convolution to within the quantisation steps
     assert np.abs(got - conv(x).detach().numpy()[0]).max() < 0.05 * np.abs(conv(x).detach().numpy()).max()
+
+
+def test_adaptive_profile_keeps_noise_in_texture_and_removes_it_where_flat():
+    # Half flat grey, half fine stripes: the same white noise field through the edge-aware reduction.
+    image = np.full((64, 128, 3), 0.5)
+    image[:, 64:] += 0.2 * np.sign(np.sin(np.arange(64) * 1.7))[None, :, None]
+    white = np.random.default_rng(7).standard_normal(image.shape)
+    p = camera_noise.InCamera(3.0, 0.3, 1.2, 1.0, 0, 1, texture_scale=0.02)
+    out = camera_noise.apply_in_camera(white, p, image)
+    flat, textured = out[8:-8, 8:56], out[8:-8, 72:120]
+    assert np.std(textured) > 0.75 * np.std(white[8:-8, 72:120])  # texture keeps most of it
+    assert np.std(flat) < 0.3 * np.std(white[8:-8, 8:56])         # flat areas lose most of it
+    # Without a texture scale the same processing is uniform (what the other profiles do).
+    uniform = camera_noise.apply_in_camera(white, camera_noise.InCamera(3.0, 0.3, 1.2, 1.0, 0, 1))
+    assert np.std(uniform[8:-8, 72:120]) < 0.5 * np.std(white[8:-8, 72:120])
+    # Whole pairs: the profile's draws and the target are those of any camera pair.
+    clean = photo()
+    n, t = camera_noise.camera_pair(clean, np.random.default_rng(3), jpeg_probability=0, in_camera="adaptive")
+    _, t0 = camera_noise.camera_pair(clean, np.random.default_rng(3), jpeg_probability=0, in_camera="coarse")
+    assert np.array_equal(t, t0) and np.abs(n.astype(float) - t).mean() > 0
