@@ -128,7 +128,7 @@ static dn_status apply(gint32 image, gint32 drawable) {
     p.progress = region_progress;
     if (res.data) p.residual = &res;
     if (att.data) p.attention = &att;
-    gimp_progress_init("Denoise (MPRNet)");
+    gimp_progress_init(strcmp(model_name, "camera") == 0 ? "Denoise (MPRNet, camera photos)" : "Denoise (MPRNet)");
     st = dn_mprnet_denoise(net, &r.image, &r.image, &p);
     if (st == DN_OK) {
         region_commit(drawable, &r);
