@@ -9,6 +9,24 @@ extension MPRNet {
         ("camera", "mprnet-camera.safetensors", "DENOISE_MPRNET_CAMERA_MODEL"),
     ]
 
+    /// Why an installed model cannot be had, in words a user can act on.
+    public struct InstalledModelError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The file of the installed model `name`, or an error naming the models there are (an unknown
+    /// name) or the file and variable that would provide it (a model not installed).
+    public static func installedWeightsFile(_ name: String) throws -> String {
+        guard let entry = installedModels.first(where: { $0.name == name }) else {
+            let names = installedModels.map { "\"\($0.name)\"" }.joined(separator: ", ")
+            throw InstalledModelError(description: "no model named \"\(name)\": the installed ones are \(names)")
+        }
+        guard let file = installedWeightsPath(name) else {
+            throw InstalledModelError(description: "the \(name) model is not installed (\(entry.file); or set \(entry.environment))")
+        }
+        return file
+    }
+
     /// The weights to use when none are named: `installedWeightsPath("default")`.
     public static func defaultWeightsPath() -> String? { installedWeightsPath("default") }
 

@@ -79,11 +79,15 @@ public struct MPRNet: Sendable {
                        attention1: ops.concatHeight(att1Top, att1Bottom), attention2: att2)
     }
 
-    /// Denoises an image of any size: reflect-pads to multiples of `config.multiple`, runs, crops back.
-    public func denoise(_ x: Tensor, _ ops: Ops) -> Tensor {
+    /// `x` reflect-padded at the bottom and right to multiples of `config.multiple`, what `forward` takes.
+    public func padded(_ x: Tensor, _ ops: Ops) -> Tensor {
         let m = config.multiple, ph = (m - x.height % m) % m, pw = (m - x.width % m) % m
-        let padded = ph + pw > 0 ? ops.padReflect(x, bottom: ph, right: pw) : x
-        let y = forward(padded, ops).stage3
-        return ph + pw > 0 ? ops.crop(y, rows: 0..<x.height, columns: 0..<x.width) : y
+        return ph + pw > 0 ? ops.padReflect(x, bottom: ph, right: pw) : x
+    }
+
+    /// Denoises an image of any size: pads (`padded`), runs, crops back.
+    public func denoise(_ x: Tensor, _ ops: Ops) -> Tensor {
+        let y = forward(padded(x, ops), ops).stage3
+        return y.height == x.height && y.width == x.width ? y : ops.crop(y, rows: 0..<x.height, columns: 0..<x.width)
     }
 }

@@ -177,9 +177,7 @@ public enum MPRNetFilter {
     /// The stage-3 output, cropped back from the padding to the model's multiple, and optionally
     /// the stage-2 attention map averaged over its features.
     static func run(_ model: MPRNet, _ x: Tensor, _ ops: Ops, attention: Bool) -> (Tensor, Tensor?) {
-        let m = model.config.multiple, ph = (m - x.height % m) % m, pw = (m - x.width % m) % m
-        let padded = ph + pw > 0 ? ops.padReflect(x, bottom: ph, right: pw) : x
-        let out = model.forward(padded, ops)
+        let out = model.forward(model.padded(x, ops), ops)
         let y = ops.crop(out.stage3, rows: 0..<x.height, columns: 0..<x.width)
         guard attention else { return (y, nil) }
         let a = ops.crop(out.attention2, rows: 0..<x.height, columns: 0..<x.width)

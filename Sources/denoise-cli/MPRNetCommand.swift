@@ -58,11 +58,10 @@ struct MPRNetCommand: ParsableCommand {
             }
             return path
         }
-        guard let installed = MPRNet.installedModels.first(where: { $0.name == model }) else { return model }
-        guard let path = MPRNet.installedWeightsPath(model) else {
-            throw ValidationError("the \(model) model is not installed (\(installed.file); or set \(installed.environment))")
+        guard MPRNet.installedModels.contains(where: { $0.name == model }) else { return model }
+        do { return try MPRNet.installedWeightsFile(model) } catch let e as MPRNet.InstalledModelError {
+            throw ValidationError(e.description)
         }
-        return path
     }
 
     func run() throws {

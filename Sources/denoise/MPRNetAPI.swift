@@ -30,14 +30,11 @@ public func dn_mprnet_load_installed(_ name: UnsafePointer<CChar>?, _ model: Uns
         guard let model else { throw APIError(DN_ERROR_NULL_POINTER, "model is NULL") }
         model.pointee = nil
         guard let name = name.map({ String(cString: $0) }) else { throw APIError(DN_ERROR_NULL_POINTER, "name is NULL") }
-        guard let entry = MPRNet.installedModels.first(where: { $0.name == name }) else {
-            let names = MPRNet.installedModels.map { "\"\($0.name)\"" }.joined(separator: ", ")
-            throw APIError(DN_ERROR_INVALID_ARGUMENT, "no model named \"\(name)\": the installed ones are \(names)")
+        do {
+            model.pointee = try loadModel(try MPRNet.installedWeightsFile(name))
+        } catch let e as MPRNet.InstalledModelError {
+            throw APIError(DN_ERROR_INVALID_ARGUMENT, e.description)
         }
-        guard let file = MPRNet.installedWeightsPath(name) else {
-            throw APIError(DN_ERROR_INVALID_ARGUMENT, "the \(name) model is not installed (\(entry.file); or set \(entry.environment))")
-        }
-        model.pointee = try loadModel(file)
     }
 }
 
