@@ -273,25 +273,43 @@ def to8(x):
     return np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
 
 
-def camera_pair(clean, rng, jpeg_probability=0.8, noise_scale=1.0, in_camera=False, shot_range=SHOT_RANGE):
-    """clean: uint8 H x W x 3. Returns (noisy, target), both uint8 H x W x 3; the target is `clean`
-    up to the rendering's clipping of out-of-gamut colours (none on ordinary photos).
+def camera_pair(clean, rng, jpeg_probability=0.8, noise_scale=1.0, in_camera=False, shot_range=SHOT_RANGE,
+                reference_shots=0):
+    """clean: uint8 H x W x 3. Returns (noisy, target), both uint8 H x W x 3.
 
     `noise_scale` multiplies both variances (0: no noise, for tests); `in_camera` (True or "mild",
     or another name in PROFILES) adds the camera's noise reduction and sharpening (drawn after the
     rest, so the draws before it are those of a run without it); `shot_range` bounds the shot
-    noise's log-uniform draw (the same draws whatever the bounds)."""
+    noise's log-uniform draw (the same draws whatever the bounds).
+
+    The target is, with `reference_shots` 0, the noise-free rendering: `clean` up to the rendering's
+    clipping of out-of-gamut colours (none on ordinary photos). With K > 0 it is the mean of K more
+    shots of the same scene through the same camera (the same rendering, sensor, in-camera
+    processing and JPEG settings; new noise), as real-noise sets (PolyU, SIDD, Nam) make their
+    references. Gamma, tone curve, clipping and JPEG are not linear, so that mean is not the
+    noise-free rendering: it is what such a reference holds. Its draws come after all the others."""
     r, s = random_rendering(rng), random_sensor(rng, shot_range)
     cam = unprocess(clean.astype(np.float64) / 255, r)
     variance = noise_scale * (s.shot * mosaic(cam, s.bayer) + s.read)
-    noise = np.sqrt(np.maximum(variance, 0)) * rng.standard_normal(variance.shape)
+    deviation = np.sqrt(np.maximum(variance, 0))
+    first_noise = deviation * rng.standard_normal(variance.shape)
     rendered = process(cam, r)
-    target = to8(rendered)
-    noisy_linear = process(cam + demosaic(noise, s), r)
+    processing = None
     if in_camera:
-        profile = in_camera if isinstance(in_camera, str) else "mild"
-        noisy_linear = rendered + apply_in_camera(noisy_linear - rendered, random_in_camera(rng, profile), rendered)
-    noisy = to8(noisy_linear)
+        processing = random_in_camera(rng, in_camera if isinstance(in_camera, str) else "mild")
+    compression = None
     if rng.random() < jpeg_probability:
-        noisy = jpeg(noisy, rng.integers(60, 101), int(rng.choice([0, 2, 2])))  # 4:4:4 or 4:2:0
-    return noisy, target
+        compression = (rng.integers(60, 101), int(rng.choice([0, 2, 2])))  # quality; 4:4:4 or 4:2:0
+
+    def shot(noise):
+        x = process(cam + demosaic(noise, s), r)
+        if processing:
+            x = rendered + apply_in_camera(x - rendered, processing, rendered)
+        x = to8(x)
+        return jpeg(x, *compression) if compression else x
+
+    noisy = shot(first_noise)
+    if not reference_shots:
+        return noisy, to8(rendered)
+    shots = [shot(deviation * rng.standard_normal(variance.shape)) for _ in range(reference_shots)]
+    return noisy, to8(np.mean(shots, axis=0) / 255)

@@ -67,13 +67,14 @@ def zoomed_crop(im, rng, crop, max_zoom):
 
 
 def batch(images, seed, step, size, crop, gray_fraction=0.0, camera_fraction=0.0, in_camera=False,
-          camera_zoom=1.0, zoom_share=0.5, shot_range=camera_noise.SHOT_RANGE):
+          camera_zoom=1.0, zoom_share=0.5, shot_range=camera_noise.SHOT_RANGE, reference_shots=0):
     """Returns (noisy, clean) float32 arrays N x 3 x crop x crop in [0, 1]. A `camera_fraction` of
-    the crops get camera-pipeline noise (`camera_noise`, whose target is the noise-free rendering),
-    the others white or Poisson-Gaussian noise (`synth_noise`); `in_camera` adds the cameras' noise
-    reduction and sharpening to the camera-pipeline noise. With `camera_zoom` > 1 a `zoom_share` of
+    the crops get camera-pipeline noise (`camera_noise`, whose target is the noise-free rendering or
+    a mean of shots), the others white or Poisson-Gaussian noise (`synth_noise`); `in_camera` adds
+    the cameras' noise reduction and sharpening to the camera-pipeline noise. With `camera_zoom` > 1 a `zoom_share` of
     the camera crops are `zoomed_crop`s (the same draws whatever the share); `shot_range` bounds
-    the camera crops' shot noise (`camera_noise.random_sensor`). A `gray_fraction` of
+    the camera crops' shot noise (`camera_noise.random_sensor`); `reference_shots` > 0 makes their
+    target the mean of that many more shots (`camera_noise.camera_pair`). A `gray_fraction` of
     the crops are gray, as the filters run gray images: three equal channels with one noise draw."""
     rng = np.random.default_rng([seed, step])
     clean, noisy = [], []
@@ -86,7 +87,8 @@ def batch(images, seed, step, size, crop, gray_fraction=0.0, camera_fraction=0.0
         if camera_fraction and rng.random() < camera_fraction:
             if camera_zoom > 1 and rng.random() < zoom_share:
                 c = augment(zoomed_crop(im, rng, crop, camera_zoom), rng)
-            n, c = camera_noise.camera_pair(c, rng, in_camera=in_camera, shot_range=shot_range)
+            n, c = camera_noise.camera_pair(c, rng, in_camera=in_camera, shot_range=shot_range,
+                                            reference_shots=reference_shots)
             if gray:
                 n, c = luma(n), luma(c)
         elif gray:
@@ -100,13 +102,15 @@ def batch(images, seed, step, size, crop, gray_fraction=0.0, camera_fraction=0.0
     return to(noisy), to(clean)
 
 
-def camera_validation(images, seed=7, in_camera=False, zoom=1.0):
+def camera_validation(images, seed=7, in_camera=False, zoom=1.0, reference_shots=0):
     """A fixed real-noise-like validation set: each image through the camera pipeline with its own
     seed (never PolyU100, which is the test). With `zoom` > 1 each image also comes enlarged that
-    many times (its centre, bicubic, at its own size), as full-resolution photos look."""
+    many times (its centre, bicubic, at its own size), as full-resolution photos look; targets as in
+    `batch` for `reference_shots`."""
     if zoom > 1:
         images = list(images) + [enlarged_centre(im, zoom) for im in images]
-    return [camera_noise.camera_pair(im, np.random.default_rng([seed, i]), in_camera=in_camera)
+    return [camera_noise.camera_pair(im, np.random.default_rng([seed, i]), in_camera=in_camera,
+                                     reference_shots=reference_shots)
             for i, im in enumerate(images)]
 
 

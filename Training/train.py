@@ -93,6 +93,10 @@ def main():
                    help="share of the camera crops that are zoomed when --camera-zoom > 1")
     p.add_argument("--shot-range", type=float, nargs=2, default=camera_noise.SHOT_RANGE, metavar=("LO", "HI"),
                    help="bounds of the camera crops' shot noise (log-uniform; validation keeps the default)")
+    p.add_argument("--reference-shots", type=int, default=0,
+                   help="camera crops' target (training and validation): the mean of this many more shots of the "
+                        "scene through the same camera, as real-noise sets make their references; 0: the "
+                        "noise-free rendering")
     p.add_argument("--camera-val-dir", default=str(data.SHARED / "eval" / "CBSD68"))
     p.add_argument("--camera-val", default="8:16",
                    help="slice of the camera validation folder: camera-pipeline noise, fixed seed")
@@ -139,7 +143,8 @@ def main():
     val = [(data.protocol_noisy(c, i, a.val_sigma), c) for i, c in enumerate(map(data.read_rgb, val_files))]
     lo, hi = map(int, a.camera_val.split(":"))
     camera_val = data.camera_validation([data.read_rgb(f) for f in data.image_files(a.camera_val_dir)[lo:hi]],
-                                        in_camera=a.in_camera, zoom=min(a.camera_zoom, 2.0))
+                                        in_camera=a.in_camera, zoom=min(a.camera_zoom, 2.0),
+                                        reference_shots=a.reference_shots)
     print(f"{len(images)} training images, {len(val)} validation images, "
           f"{sum(t.numel() for t in model.parameters())} parameters, config {cfg}", flush=True)
 
@@ -176,7 +181,7 @@ def main():
         t0 = time.time()
         noisy, clean = data.batch(images, a.seed, state["step"], a.batch, a.crop, a.gray_fraction,
                                   a.camera_fraction, a.in_camera, a.camera_zoom, a.zoom_share,
-                                  tuple(a.shot_range))
+                                  tuple(a.shot_range), a.reference_shots)
         noisy, clean = torch.from_numpy(noisy).to(a.device), torch.from_numpy(clean).to(a.device)
         if a.channels_last:
             noisy, clean = noisy.to(memory_format=torch.channels_last), clean.to(memory_format=torch.channels_last)

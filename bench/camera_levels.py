@@ -9,7 +9,8 @@ denoiser rescaled by each rule below (`dn_dct_params.levels`); images the model 
 (white noise, impulses) are left out. Sets: the even- and odd-numbered PolyU100 photos (real camera
 JPEGs against their mean-of-shots references), and synthetic camera noise from `Training/camera_noise.py`
 (in-camera profile `coarse`, or `--in-camera`; every 36th CBSD432 photo and every 7th SunHays80 one, and their
-centres enlarged 2x (`--zoom`); `synthetic-enlarged`: the enlarged centres alone, as smooth as a
+centres enlarged 2x (`--zoom`), references the noise-free rendering or a mean of shots
+(`--reference-shots`); `synthetic-enlarged`: the enlarged centres alone, as smooth as a
 full-resolution photo at 4x; training photos, so nothing here is an evaluation set). PSNR (peak 255) of the
 8-bit results, means per set. One thread per image, two images at a time.
 """
@@ -83,10 +84,11 @@ def polyu(parity):
                np.asarray(Image.open(folder / "clean" / name).convert("RGB")))
 
 
-def synthetic(zoom, enlarged_only, in_camera):
+def synthetic(zoom, enlarged_only, in_camera, reference_shots):
     import data
     files = (data.image_files(DATA / "train" / "CBSD432")[::36] + data.image_files(DATA / "train" / "SunHays80")[::7])
-    pairs = data.camera_validation([data.read_rgb(f) for f in files], seed=11, in_camera=in_camera, zoom=zoom)
+    pairs = data.camera_validation([data.read_rgb(f) for f in files], seed=11, in_camera=in_camera, zoom=zoom,
+                                    reference_shots=reference_shots)
     yield from pairs[len(files):] if enlarged_only else pairs
 
 
@@ -96,10 +98,12 @@ def main():
                    choices=["polyu-even", "polyu-odd", "synthetic", "synthetic-enlarged"])
     p.add_argument("--zoom", type=float, default=2.0, help="enlargement of the synthetic pairs' centres")
     p.add_argument("--in-camera", default="coarse", help="the synthetic pairs' in-camera profile (camera_noise.PROFILES)")
+    p.add_argument("--reference-shots", type=int, default=0,
+                   help="the synthetic pairs' reference: the mean of this many shots (0: the noise-free rendering)")
     a = p.parse_args()
     sources = {"polyu-even": lambda: polyu(0), "polyu-odd": lambda: polyu(1),
-               "synthetic": lambda: synthetic(a.zoom, False, a.in_camera),
-               "synthetic-enlarged": lambda: synthetic(a.zoom, True, a.in_camera)}
+               "synthetic": lambda: synthetic(a.zoom, False, a.in_camera, a.reference_shots),
+               "synthetic-enlarged": lambda: synthetic(a.zoom, True, a.in_camera, a.reference_shots)}
 
     def score(pair):
         noisy, clean = pair

@@ -445,3 +445,31 @@ def test_adaptive_profile_keeps_noise_in_texture_and_removes_it_where_flat():
     n, t = camera_noise.camera_pair(clean, np.random.default_rng(3), jpeg_probability=0, in_camera="adaptive")
     _, t0 = camera_noise.camera_pair(clean, np.random.default_rng(3), jpeg_probability=0, in_camera="coarse")
     assert np.array_equal(t, t0) and np.abs(n.astype(float) - t).mean() > 0
+
+
+def test_mean_of_shots_reference_is_the_mean_a_camera_gives_not_the_rendering():
+    # A dark flat grey under strong shot noise: gamma and the tone curve are concave there, so the
+    # mean of shots lies below the noise-free rendering, and the noisy shot's mean lies with it.
+    flat = np.full((128, 128, 3), 40, np.uint8)
+    for k in range(3):
+        pair = lambda shots: camera_noise.camera_pair(flat, np.random.default_rng(k), jpeg_probability=0,
+                                                      shot_range=(1e-2, 1.2e-2), reference_shots=shots)
+        (noisy, mean8), (noisy0, rendering) = pair(8), pair(0)
+        assert np.array_equal(noisy, noisy0)  # the reference's draws come after all the others
+        n, t, r = (a.reshape(-1, 3).astype(float).mean(axis=0) for a in (noisy, mean8, rendering))
+        assert np.abs(n - t).max() < 1.5 and (r - t)[1] > 3  # green: 40 -> about 33
+        # 8 more independent shots: the reference keeps 1/sqrt(8) of the noise
+        assert 0.85 < mean8.astype(float).std() / (noisy.astype(float).std() / np.sqrt(8)) < 1.15
+    # Without noise every shot is the rendering, JPEG included: the reference is the noisy shot.
+    clean = photo()
+    for k in range(4):
+        noisy, target = camera_noise.camera_pair(clean, np.random.default_rng(k), jpeg_probability=1, noise_scale=0,
+                                                 in_camera="adaptive", reference_shots=3)
+        assert np.array_equal(noisy, target)
+    # Batches pass it on to their camera crops, and stay deterministic.
+    images = fake_images()
+    a = data.batch(images, 5, 2, 4, 32, camera_fraction=1.0, reference_shots=2)
+    b = data.batch(images, 5, 2, 4, 32, camera_fraction=1.0, reference_shots=2)
+    c = data.batch(images, 5, 2, 4, 32, camera_fraction=1.0)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert np.array_equal(a[0][0], c[0][0]) and not np.array_equal(a[1][0], c[1][0])  # first crop: same shot
