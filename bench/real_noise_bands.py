@@ -9,7 +9,10 @@ Gaussian blurs (0-1, 1-2, 2-4, 4-8, 8-32 and over 32 pixels) and each band into 
 R, G, B) and chroma (the rest); the table gives each part's mean square per pixel and channel, so
 a row's parts sum to its MSE. Below it, what two corrections of the output would be worth: a
 Gaussian blur of sigma 0.5 (is the reference softer than the output?) and shifting each channel's
-mean to the noisy photo's (does the method move the mean of the image?). Methods run through our
+mean to the noisy photo's (does the method move the mean of the image?). With `--align`, each
+photo's sub-pixel offset from its reference is estimated (the noisy photo and the reference, both
+blurred by sigma 1, compared over shifts of the reference on a grid of 1/8 pixel) and every method
+is also scored against the shifted reference: what the offset costs. Methods run through our
 CLI: `blind` (`denoise dct`), `dct=S` (`--noise gaussian --sigma S`), `mprnet=PATH` (`denoise
 mprnet --model PATH`, the default precision).
 """
@@ -21,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from scipy.ndimage import gaussian_filter
+from scipy.ndimage import gaussian_filter, shift
 
 ROOT = Path(__file__).resolve().parent.parent
 POLYU = ROOT.parent / "shared" / "data" / "eval" / "PolyU100"
@@ -41,6 +44,23 @@ def band_energies(e):
         luma = band.mean(axis=2, keepdims=True)
         out.append([np.mean(luma ** 2), np.mean((band - luma) ** 2)])
     return np.array(out)
+
+
+def shifted(x, offset):
+    return np.clip(np.stack([shift(x[..., c], offset, order=3, mode="reflect") for c in range(3)], axis=-1), 0, 255)
+
+
+def offset_from(noisy, clean):
+    """The shift of `clean` (rows, columns; a multiple of 1/8 within 0.75 pixel) that best matches
+    `noisy`, both blurred by sigma 1 to see past the noise: coarse to fine."""
+    target = blur(noisy, 1.0)[8:-8, 8:-8]
+    score = lambda o: np.mean((blur(shifted(clean, o), 1.0)[8:-8, 8:-8] - target) ** 2)
+    best = (0.0, 0.0)
+    for step in (0.25, 0.125):
+        grid = [(best[0] + i * step, best[1] + j * step) for i in (-1, 0, 1) for j in (-1, 0, 1)] if step < 0.25 \
+            else [(i * step, j * step) for i in range(-3, 4) for j in range(-3, 4)]
+        best = min(grid, key=score)
+    return best
 
 
 def psnr(a, b):
@@ -72,6 +92,7 @@ def main():
     p.add_argument("--methods", nargs="+", default=["blind", "dct=14"])
     p.add_argument("--every", type=int, default=4, help="every k-th photo, in sorted order")
     p.add_argument("--jobs", type=int, default=2, help="photos in parallel, one thread each")
+    p.add_argument("--align", action="store_true", help="also score against the reference shifted onto each photo")
     p.add_argument("--cli", default=str(ROOT / ".build" / "release" / "denoise-cli"))
     a = p.parse_args()
     if not POLYU.is_dir():
@@ -84,11 +105,13 @@ def main():
         clean = np.asarray(Image.open(POLYU / "clean" / name).convert("RGB")).astype(np.float64)
         noisy = np.asarray(Image.open(POLYU / "noisy" / name).convert("RGB")).astype(np.float64)
         result = {}
+        aligned = shifted(clean, offset_from(noisy, clean)) if a.align else None
         for i, m in enumerate(rows):
             out = noisy if m == "noisy" else run(a.cli, m, POLYU / "noisy" / name, tmp / f"{name}.{i}.png", 1)
             out = out.astype(np.float64)
             result[m] = (band_energies(out - clean), psnr(out, clean), psnr(to8(blur(out, 0.5)), clean),
-                         psnr(to8(out - (out - noisy).mean(axis=(0, 1))), clean))
+                         psnr(to8(out - (out - noisy).mean(axis=(0, 1))), clean),
+                         psnr(out[8:-8, 8:-8], aligned[8:-8, 8:-8]) if a.align else np.nan)
         return result
 
     with ThreadPoolExecutor(a.jobs) as pool:
@@ -96,13 +119,14 @@ def main():
     bands = ["0-1", "1-2", "2-4", "4-8", "8-32", ">32"]
     print(f"PolyU100, {len(names)} photos (every {a.every}th): mean square error per pixel and channel, "
           "luma / chroma, by band (pixels)")
-    print("| method | " + " | ".join(bands) + " | MSE | PSNR | blurred 0.5 | mean matched to the noisy |")
-    print("|---|" + "---|" * (len(bands) + 4))
+    extra = " reference aligned (8-pixel margin) |" if a.align else ""
+    print("| method | " + " | ".join(bands) + " | MSE | PSNR | blurred 0.5 | mean matched to the noisy |" + extra)
+    print("|---|" + "---|" * (len(bands) + 4 + a.align))
     for m in rows:
         e = np.mean([r[m][0] for r in results], axis=0)
         cells = " | ".join(f"{lu:.2f} / {ch:.2f}" for lu, ch in e)
-        ps = [np.mean([r[m][k] for r in results]) for k in (1, 2, 3)]
-        print(f"| {m} | {cells} | {e.sum():.2f} | {ps[0]:.2f} | {ps[1]:.2f} | {ps[2]:.2f} |")
+        ps = [np.mean([r[m][k] for r in results]) for k in (1, 2, 3, 4)]
+        print(f"| {m} | {cells} | {e.sum():.2f} | " + " | ".join(f"{x:.2f}" for x in ps[:3 + a.align]) + " |")
 
 
 if __name__ == "__main__":

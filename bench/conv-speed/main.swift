@@ -1,8 +1,8 @@
-// The 3x3 convolution kernels alone, one thread, per layer shape: GMAC/s of each build the CPU runs
-// (multiply-adds of the direct definition, so Winograd shows as the speed it is worth), beside the
+// The convolution kernels alone, one thread, per layer shape. 3x3 layers: GMAC/s of each build the
+// CPU runs (multiply-adds of the direct definition, so Winograd shows as the speed it is worth), beside the
 // direct kernel of the same build, and the share of the build's FMA peak measured on this core (also
 // F(2x2) Winograd alone, the kernel before F(4x4) on row quads); on CPUs with VNNI, the int8 kernels
-// too (their sums alone, inputs already quantised).
+// too (their sums alone, inputs already quantised); the 1x1 layers' kernels in every build.
 //
 //     swift run -c release conv-speed            # the shapes of the shipped model
 //     swift run -c release conv-speed 24 24 256  # cin cout size
@@ -18,6 +18,7 @@ import Foundation
 struct Build {
     let name: String, lanes: Int
     let run: (Conv3x3Arguments, Range<Int>) -> Void
+    let conv1x1: (Conv1x1Arguments, Range<Int>) -> Void
     let direct: (Conv3x3Arguments, Range<Int>) -> Void
     /// F(2x2) Winograd on every row pair, where the build also has F(4x4) on row quads.
     var pairs: ((Conv3x3Arguments, Range<Int>) -> Void)? = nil
@@ -25,15 +26,15 @@ struct Build {
 }
 
 var builds = [Build(name: "baseline", lanes: ConvKernels.convLanes, run: ConvKernels.conv3x3Rows,
-                    direct: ConvKernels.conv3x3RowsDirect, peak: ConvKernels.measuredFMAPeak)]
+                    conv1x1: ConvKernels.conv1x1Columns, direct: ConvKernels.conv3x3RowsDirect, peak: ConvKernels.measuredFMAPeak)]
 if denoise_cpu_has_avx2() != 0 {
     builds.append(Build(name: "avx2", lanes: ConvKernelsAVX2.convLanes, run: ConvKernelsAVX2.conv3x3Rows,
-                        direct: ConvKernelsAVX2.conv3x3RowsDirect, pairs: ConvKernelsAVX2.conv3x3RowsPairs,
+                        conv1x1: ConvKernelsAVX2.conv1x1Columns, direct: ConvKernelsAVX2.conv3x3RowsDirect, pairs: ConvKernelsAVX2.conv3x3RowsPairs,
                         peak: ConvKernelsAVX2.measuredFMAPeak))
 }
 if denoise_cpu_has_avx512() != 0 {
     builds.append(Build(name: "avx512", lanes: ConvKernelsAVX512.convLanes, run: ConvKernelsAVX512.conv3x3Rows,
-                        direct: ConvKernelsAVX512.conv3x3RowsDirect, pairs: ConvKernelsAVX512.conv3x3RowsPairs,
+                        conv1x1: ConvKernelsAVX512.conv1x1Columns, direct: ConvKernelsAVX512.conv3x3RowsDirect, pairs: ConvKernelsAVX512.conv3x3RowsPairs,
                         peak: ConvKernelsAVX512.measuredFMAPeak))
 }
 
@@ -69,8 +70,8 @@ let shapes = args.count == 3 ? [(args[0], args[1], args[2])]
     : [(3, 24, 512), (24, 24, 256), (40, 40, 128), (56, 56, 64), (32, 32, 512)]
 print("\(cpu()), one thread; GMAC/s counted as the direct definition's multiply-adds (Winograd does fewer),")
 print("beside the build's measured FMA peak (12 independent vector FMAs in a loop)")
-for build in builds {
-    let peak = build.peak(now)
+let peaks = builds.map { $0.peak(now) }
+for (build, peak) in zip(builds, peaks) {
     print("\n\(build.name)" + String(format: " (FMA peak %.1f GMAC/s)", peak))
     print("   cin  cout   size |  kernel  direct  ratio | of peak" + (build.pairs == nil ? "" : " | F(2x2) only"))
     for (cin, cout, size) in shapes {
@@ -100,6 +101,38 @@ for build in builds {
             }
         }
     }
+}
+
+// The 1x1 convolutions of the shipped model at a 512x512 tile's sizes (SAM, cross-stage fusion and
+// ORSNet's lateral maps at full size, the U-Nets' down- and up-sampling maps below it), float in
+// every build (the int8 path runs them in float too).
+let shapes1x1 = args.count == 3 ? [(args[0], args[1], args[2])]
+    : [(24, 24, 512), (24, 32, 512), (24, 3, 512), (3, 24, 512), (24, 40, 256), (56, 40, 128)]
+print("\n1x1 convolutions, GMAC/s (share of the build's FMA peak)")
+print("   cin  cout   size | " + builds.map { $0.name.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined(separator: " "))
+for (cin, cout, size) in shapes1x1 {
+    let plane = size * size
+    let input = (0..<cin * plane).map { Float($0 % 251) / 251 - 0.5 }
+    let weights = (0..<cout * cin).map { Float($0 % 13) / 13 - 0.5 }
+    var output = [Float](repeating: 0, count: cout * plane)
+    var line = String(format: "  %4d  %4d  %5d | ", cin, cout, size)
+    for (build, peak) in zip(builds, peaks) {
+        var best = Double.infinity
+        input.withUnsafeBufferPointer { ip in
+        weights.withUnsafeBufferPointer { wp in
+        output.withUnsafeMutableBufferPointer { op in
+            let a = Conv1x1Arguments(input: ip.baseAddress!, cin: cin, plane: plane, weights: wp.baseAddress!, cout: cout,
+                                     output: op.baseAddress!, residual: nil)
+            for _ in 0..<5 {
+                let t = now()
+                build.conv1x1(a, 0..<plane)
+                best = min(best, now() - t)
+            }
+        }}}
+        let gmacs = Double(cin * cout * plane) / best / 1e9
+        line += String(format: "%6.1f (%3.0f%%)", gmacs, 100 * gmacs / peak).padding(toLength: 17, withPad: " ", startingAt: 0)
+    }
+    print(line)
 }
 
 // The int8 kernels this CPU runs: AVX-512 VNNI's, and the 256-bit one (AVX-VNNI's encoding, or on
