@@ -7,11 +7,11 @@
 The error (output minus the mean-of-shots reference) is split into bands by differences of
 Gaussian blurs (0-1, 1-2, 2-4, 4-8, 8-32 and over 32 pixels) and each band into luma (the mean of
 R, G, B) and chroma (the rest); the table gives each part's mean square per pixel and channel, so
-a row's parts sum to its MSE. Below it, what two corrections of the output would be worth: a
+a row's parts sum to its MSE. Beside them, what two corrections of the output would be worth: a
 Gaussian blur of sigma 0.5 (is the reference softer than the output?) and shifting each channel's
 mean to the noisy photo's (does the method move the mean of the image?). With `--align`, each
 photo's sub-pixel offset from its reference is estimated (the noisy photo and the reference, both
-blurred by sigma 1, compared over shifts of the reference on a grid of 1/8 pixel) and every method
+blurred by sigma 1, compared over shifts of the reference in eighths of a pixel) and every method
 is also scored against the shifted reference: what the offset costs. Methods run through our
 CLI: `blind` (`denoise dct`), `dct=S` (`--noise gaussian --sigma S`), `mprnet=PATH` (`denoise
 mprnet --model PATH`, the default precision).
@@ -51,16 +51,13 @@ def shifted(x, offset):
 
 
 def offset_from(noisy, clean):
-    """The shift of `clean` (rows, columns; a multiple of 1/8 within 0.75 pixel) that best matches
-    `noisy`, both blurred by sigma 1 to see past the noise: coarse to fine."""
+    """The shift of `clean` (rows, columns, in eighths of a pixel, at most 7/8) that best matches
+    `noisy`, both blurred by sigma 1 to see past the noise: quarters first, then eighths around the
+    best quarter."""
     target = blur(noisy, 1.0)[8:-8, 8:-8]
     score = lambda o: np.mean((blur(shifted(clean, o), 1.0)[8:-8, 8:-8] - target) ** 2)
-    best = (0.0, 0.0)
-    for step in (0.25, 0.125):
-        grid = [(best[0] + i * step, best[1] + j * step) for i in (-1, 0, 1) for j in (-1, 0, 1)] if step < 0.25 \
-            else [(i * step, j * step) for i in range(-3, 4) for j in range(-3, 4)]
-        best = min(grid, key=score)
-    return best
+    best = min([(i / 4, j / 4) for i in range(-3, 4) for j in range(-3, 4)], key=score)
+    return min([(best[0] + i / 8, best[1] + j / 8) for i in (-1, 0, 1) for j in (-1, 0, 1)], key=score)
 
 
 def psnr(a, b):

@@ -7,9 +7,9 @@ import CPlatform
 /// [cout][cin] and pixels [cin][plane]. The pixels go in chunks of 128: every block of eight
 /// output channels passes over a chunk while its cin x 128 inputs stay in L1, and each input
 /// vector feeds the block's eight channels. A chunk reads every input plane and writes every output
-/// plane in runs of 512 bytes, and the next chunk's inputs are prefetched: a vector at a time across
-/// 24-56 planes, too many short streams for the hardware prefetchers, ran full-size layers at a
-/// third of the speed of the same layers on a small image. Only the pixels `columns` are written.
+/// plane in runs of 512 bytes, and the next chunk's inputs are prefetched: full-size layers are
+/// bound by memory, and a vector at a time across 24-56 planes makes streams too short for the
+/// hardware prefetchers. Only the pixels `columns` are written.
 public func conv1x1Columns(_ a: Conv1x1Arguments, columns: Range<Int>) {
     let (input, cin, plane, weights, cout) = (a.input, a.cin, a.plane, a.weights, a.cout)
     let lanes = convLanes, chunk = 128
