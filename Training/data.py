@@ -71,11 +71,12 @@ def batch(images, seed, step, size, crop, gray_fraction=0.0, camera_fraction=0.0
     """Returns (noisy, clean) float32 arrays N x 3 x crop x crop in [0, 1]. A `camera_fraction` of
     the crops get camera-pipeline noise (`camera_noise`, whose target is the noise-free rendering or
     a mean of shots), the others white or Poisson-Gaussian noise (`synth_noise`); `in_camera` adds
-    the cameras' noise reduction and sharpening to the camera-pipeline noise. With `camera_zoom` > 1 a `zoom_share` of
-    the camera crops are `zoomed_crop`s (the same draws whatever the share); `shot_range` bounds
-    the camera crops' shot noise (`camera_noise.random_sensor`); `reference_shots` > 0 makes their
-    target the mean of that many more shots (`camera_noise.camera_pair`). A `gray_fraction` of
-    the crops are gray, as the filters run gray images: three equal channels with one noise draw."""
+    the cameras' noise reduction and sharpening to the camera-pipeline noise. With `camera_zoom` > 1
+    a `zoom_share` of the camera crops are `zoomed_crop`s (the same draws whatever the share);
+    `shot_range` bounds the camera crops' shot noise (`camera_noise.random_sensor`); `reference_shots`
+    > 0 makes their target the mean of that many more shots (`camera_noise.camera_pair`). A
+    `gray_fraction` of the crops are gray, as the filters run gray images: three equal channels with
+    one noise draw."""
     rng = np.random.default_rng([seed, step])
     clean, noisy = [], []
     for _ in range(size):

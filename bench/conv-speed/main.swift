@@ -26,15 +26,18 @@ struct Build {
 }
 
 var builds = [Build(name: "baseline", lanes: ConvKernels.convLanes, run: ConvKernels.conv3x3Rows,
-                    conv1x1: ConvKernels.conv1x1Columns, direct: ConvKernels.conv3x3RowsDirect, peak: ConvKernels.measuredFMAPeak)]
+                    conv1x1: ConvKernels.conv1x1Columns,
+                    direct: ConvKernels.conv3x3RowsDirect, peak: ConvKernels.measuredFMAPeak)]
 if denoise_cpu_has_avx2() != 0 {
     builds.append(Build(name: "avx2", lanes: ConvKernelsAVX2.convLanes, run: ConvKernelsAVX2.conv3x3Rows,
-                        conv1x1: ConvKernelsAVX2.conv1x1Columns, direct: ConvKernelsAVX2.conv3x3RowsDirect, pairs: ConvKernelsAVX2.conv3x3RowsPairs,
+                        conv1x1: ConvKernelsAVX2.conv1x1Columns,
+                        direct: ConvKernelsAVX2.conv3x3RowsDirect, pairs: ConvKernelsAVX2.conv3x3RowsPairs,
                         peak: ConvKernelsAVX2.measuredFMAPeak))
 }
 if denoise_cpu_has_avx512() != 0 {
     builds.append(Build(name: "avx512", lanes: ConvKernelsAVX512.convLanes, run: ConvKernelsAVX512.conv3x3Rows,
-                        conv1x1: ConvKernelsAVX512.conv1x1Columns, direct: ConvKernelsAVX512.conv3x3RowsDirect, pairs: ConvKernelsAVX512.conv3x3RowsPairs,
+                        conv1x1: ConvKernelsAVX512.conv1x1Columns,
+                        direct: ConvKernelsAVX512.conv3x3RowsDirect, pairs: ConvKernelsAVX512.conv3x3RowsPairs,
                         peak: ConvKernelsAVX512.measuredFMAPeak))
 }
 
