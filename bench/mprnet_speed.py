@@ -4,11 +4,17 @@
     python3 bench/mprnet_speed.py --configs tiny compact medium --size 384 --threads 2
 
 For each config: random weights (seed 0) exported to safetensors; a Kodak crop with sigma-25 noise;
-PyTorch (Training/mprnet.py, float32, torch.no_grad, after one warm-up) times the forward pass; ours is
-the whole `denoise mprnet` process (loading and PNG coding included) with --tile 0, in float32 and in
-the default precision, fast (AMX bfloat16, else VNNI int8, else float32). The runs alternate
-`--repeat` times and each keeps its fastest run, so a noisy neighbour slows both alike. Both outputs
-are compared (PSNR between them) to show they compute the same thing.
+PyTorch (Training/mprnet.py, float32, torch.no_grad, after one warm-up) times the forward pass. Ours is
+timed the same way, in the same process: the library through the `denoise` package (python/, the
+build's libdenoise.so unless $DENOISE_LIB says otherwise), the model loaded once, one warm-up, then
+one call on the image with tile 0, in float32 and in the default precision, fast (AMX bfloat16, else
+VNNI int8, else float32); the ratios are those pairs. Beside them, the whole `denoise mprnet`
+process (start, loading, PNG coding) for the fast precision, what a user of the command waits. The
+runs alternate `--repeat` times and each keeps its fastest run, so a noisy neighbour slows all
+alike. Each output is compared with PyTorch's (PSNR between them) to show they compute the same thing.
+The process keeps freed memory (glibc mallopt, as our CLI and GIMP plug-in do for themselves), so
+that neither engine's steady state pays for faulting its buffers back in on every call; with
+--default-malloc it does not (both engines then run as in a plain Python process).
 
 It prints the CPU, our kernel path (DENOISE_KERNELS, or the one the library picks) and PyTorch's
 (ONEDNN_MAX_CPU_ISA limits it), and per config the network's multiply-adds as GMAC/s (counted as
@@ -27,8 +33,12 @@ import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("DENOISE_LIB", str(ROOT / ".build" / "release" / "libdenoise.so"))
+sys.path.insert(0, str(ROOT / "python"))
 sys.path.insert(0, str(ROOT / "Training"))
+import denoise as library  # noqa: E402
 
+PRECISIONS = ("float32", "fast")
 CONFIGS = {"tiny": (16, 8, 8, 2, 4), "compact": (24, 16, 8, 2, 4), "medium": (40, 24, 16, 4, 4),
            "official": (80, 48, 32, 8, 4)}
 
@@ -42,8 +52,11 @@ def main():
     p.add_argument("--cli", default=str(ROOT / ".build" / "release" / "denoise-cli"))
     p.add_argument("--conv-speed", default=str(ROOT / ".build" / "release" / "conv-speed"),
                    help="the conv-speed benchmark, for the FMA peak (the share reads nan if it cannot run)")
+    p.add_argument("--default-malloc", action="store_true", help="leave glibc's malloc settings as they are")
     a = p.parse_args()
 
+    if not a.default_malloc:
+        keep_freed_memory()
     import torch
     import safetensors_io
     from mprnet import MPRNet, Config, denoise
@@ -61,11 +74,13 @@ def main():
     model_name = next((l.split(":", 1)[1].strip() for l in cpuinfo.splitlines() if l.startswith("model name")), "?")
     print(f"{model_name}; our float32 kernels: {path} (FMA peak {peak:.0f} GMAC/s on {a.threads} threads); "
           f"PyTorch {torch.__version__}, capability {torch.backends.cpu.get_cpu_capability()}, "
-          f"ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', 'unset')}")
+          f"ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', 'unset')}; "
+          f"malloc {'as glibc sets it' if a.default_malloc else 'keeping freed memory'}")
     print(f"{a.size}x{a.size} image, {a.threads} threads, best of {a.repeat}; s/MP (lower is better), GMAC/s and "
           f"share of the peak; fast runs {fast_path}")
     print(f"{'config':>10} {'params':>8} {'GMAC':>6} {'PyTorch':>9} {'GMAC/s':>7} | {'float32':>9} {'ratio':>7} "
-          f"{'GMAC/s':>7} {'of peak':>7} {'agree dB':>9} | {'fast':>9} {'ratio':>7} {'GMAC/s':>7} {'agree dB':>9}")
+          f"{'GMAC/s':>7} {'of peak':>7} {'agree dB':>9} | {'fast':>9} {'ratio':>7} {'GMAC/s':>7} {'agree dB':>9} "
+          f"| {'fast CLI':>9} {'ratio':>7}")
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "noisy.png")
         Image.fromarray(noisy).save(src)
@@ -76,29 +91,56 @@ def main():
             safetensors_io.save(weights, model.state_dict(), model.cfg.as_metadata())
             x = torch.from_numpy(noisy.transpose(2, 0, 1)[None].astype(np.float32) / 255)
             denoise(model, x[..., :64, :64])
+            ours_model = library.load_model(weights)
+            for precision in PRECISIONS:
+                library.mprnet(noisy[:64, :64], model=ours_model, tile=0, threads=a.threads, precision=precision)
             gmac = count_macs(model, x) / 1e9
-            torch_s, ours_s = float("inf"), {"float32": float("inf"), "fast": float("inf")}
+            torch_s, cli_s = float("inf"), float("inf")
+            ours_s, outputs = {p: float("inf") for p in PRECISIONS}, {}
             for _ in range(a.repeat):
+                settle()
                 t = time.perf_counter()
                 y = denoise(model, x)[0].numpy().transpose(1, 2, 0)
                 torch_s = min(torch_s, (time.perf_counter() - t) / mp)
-                for precision in ours_s:
+                for precision in PRECISIONS:
+                    settle()
                     t = time.perf_counter()
-                    subprocess.run([a.cli, "mprnet", src, os.path.join(tmp, f"{precision}.png"), "--overwrite", "--model", weights,
-                                    "--tile", "0", "--threads", str(a.threads), "--precision", precision, "--quiet"],
-                                   check=True)
+                    outputs[precision] = library.mprnet(noisy, model=ours_model, tile=0, threads=a.threads,
+                                                        precision=precision)
                     ours_s[precision] = min(ours_s[precision], (time.perf_counter() - t) / mp)
+                settle()
+                t = time.perf_counter()
+                subprocess.run([a.cli, "mprnet", src, os.path.join(tmp, "cli.png"), "--overwrite", "--model", weights,
+                                "--tile", "0", "--threads", str(a.threads), "--quiet"], check=True)
+                cli_s = min(cli_s, (time.perf_counter() - t) / mp)
+            ours_model.close()
             ref = np.clip(np.rint(y * 255), 0, 255)
             row = (f"{name:>10} {sum(v.numel() for v in model.parameters()) / 1e6:>7.2f}M {gmac:>6.1f} "
                    f"{torch_s:>8.2f}s {gmac / (torch_s * mp):>7.1f}")
             for precision, seconds in ours_s.items():
-                ours = np.asarray(Image.open(os.path.join(tmp, f"{precision}.png"))).astype(np.float64)
-                mse = np.mean((ours - ref) ** 2)
+                mse = np.mean((outputs[precision].astype(np.float64) - ref) ** 2)
                 agree = 10 * np.log10(255 ** 2 / mse) if mse else float("inf")
                 speed = gmac / (seconds * mp)
                 share = f" {100 * speed / peak:>6.0f}%" if precision == "float32" else ""
                 row += f" | {seconds:>8.2f}s {torch_s / seconds:>6.2f}x {speed:>7.1f}{share} {agree:>9.1f}"
+            row += f" | {cli_s:>8.2f}s {torch_s / cli_s:>6.2f}x"
             print(row, flush=True)
+
+def keep_freed_memory():
+    """glibc: serve big blocks from the heap and never trim it (M_MMAP_THRESHOLD, M_TRIM_THRESHOLD)."""
+    import ctypes
+    import ctypes.util
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    if hasattr(libc, "mallopt"):
+        libc.mallopt(-3, 2 ** 31 - 1)
+        libc.mallopt(-1, 2 ** 31 - 1)
+
+
+def settle():
+    """Waits out PyTorch's OpenMP workers, which spin for a while after each parallel region and
+    would take cores from the next run."""
+    time.sleep(0.5)
+
 
 def kernel_paths(cli):
     """{"mprnet float32": build, "mprnet fast": ..., "dct": ...} as `denoise kernels` reports them
