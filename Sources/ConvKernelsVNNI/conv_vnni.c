@@ -122,6 +122,7 @@ VNNI void denoise_vnni_conv3x3_rows(const uint8_t *input, int cin, int width, in
     for (int y = rowBegin; y < rowEnd; y++)
         for (int x0 = 0; x0 < width; x0 += 48) {
             int vectors = (width - x0 + 15) / 16;
+            if (y + 1 < rowEnd) prefetch_next_row(input, groups, paddedWidth, planeStride, y, x0, 192);
             for (int b = 0; b < blocks; b++) {
                 if (vectors >= 3) conv_block(input, groups, paddedWidth, planeStride, weights, y, x0, 3, b, cout, width, height, out);
                 else if (vectors == 2) conv_block(input, groups, paddedWidth, planeStride, weights, y, x0, 2, b, cout, width, height, out);

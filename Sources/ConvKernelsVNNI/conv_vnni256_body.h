@@ -61,6 +61,7 @@ static VNNI256_TARGET void VNNI256_NAME(conv3x3_rows)(const uint8_t *input, int 
     for (int y = rowBegin; y < rowEnd; y++)
         for (int x0 = 0; x0 < width; x0 += 24) {
             int vectors = (width - x0 + 7) / 8;
+            if (y + 1 < rowEnd) prefetch_next_row(input, groups, paddedWidth, planeStride, y, x0, 96);
             for (int b = 0; b < blocks; b++)
                 for (int half = 0; half < 2 && 8 * b + 4 * half < cout; half++) {
                     /* Packed blocks hold 8 output channels of 4 bytes per tap; this half reads 4 of them. */

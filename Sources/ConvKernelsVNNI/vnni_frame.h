@@ -15,3 +15,14 @@ static inline void denoise_vnni_frame_plane(uint32_t *p, const int32_t *zero, in
         for (int i = width + 1; i < paddedWidth; i++) row[i] = frame;
     }
 }
+
+/* Asks for the bytes [x0, x0 + bytes / 4) of input row y + 3 of every group plane, the row that
+ * output row y + 1 adds to those of row y: a layer reads too many planes side by side for the
+ * hardware prefetchers to follow them all. */
+static inline void prefetch_next_row(const uint8_t *input, int groups, int paddedWidth, long planeStride, int y,
+                                     int x0, int bytes) {
+    for (int g = 0; g < groups; g++) {
+        const char *next = (const char *)((const int32_t *)input + g * planeStride + (long)(y + 3) * paddedWidth + x0);
+        for (int b = 0; b < bytes; b += 64) __builtin_prefetch(next + b, 0, 3);
+    }
+}
