@@ -126,6 +126,7 @@ def main():
             row += f" | {cli_s:>8.2f}s {torch_s / cli_s:>6.2f}x"
             print(row, flush=True)
 
+
 def keep_freed_memory():
     """glibc: serve big blocks from the heap and never trim it (M_MMAP_THRESHOLD, M_TRIM_THRESHOLD)."""
     import ctypes
