@@ -132,9 +132,10 @@ def keep_freed_memory():
     import ctypes
     import ctypes.util
     libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
     if hasattr(libc, "mallopt"):
-        libc.mallopt(-3, 2 ** 31 - 1)
-        libc.mallopt(-1, 2 ** 31 - 1)
+        libc.mallopt(m_mmap_threshold, 2 ** 31 - 1)
+        libc.mallopt(m_trim_threshold, 2 ** 31 - 1)
 
 
 def settle():

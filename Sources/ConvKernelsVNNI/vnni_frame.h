@@ -1,9 +1,10 @@
 #pragma once
-/* The zero-point frame of one group plane of the int8 input layout (conv_vnni.h), shared by the
- * AVX-512 and AVX2 quantisers: rows 0 and height + 1, and each image row's columns 0 and past
- * width. */
+/* Helpers on the int8 input layout (conv_vnni.h) shared by the AVX-512 and 256-bit code: the
+ * quantisers' zero-point frame and the kernels' prefetch of the next input row. */
 #include <stdint.h>
 
+/* The zero-point frame of one group plane: rows 0 and height + 1, and each image row's columns 0
+ * and past width. */
 static inline void denoise_vnni_frame_plane(uint32_t *p, const int32_t *zero, int cin, int g, int height, int width,
                                             int paddedWidth) {
     uint32_t frame = 0;
