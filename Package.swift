@@ -73,6 +73,6 @@ let package = Package(
                                                              "ConvKernelsAVX512", "ConvKernelsVNNI", "CPlatform"],
                           path: "bench/conv-speed", swiftSettings: optimize),
         .testTarget(name: "DenoiseCoreTests", dependencies: ["ImageCore", "DenoiseCore", "DCTKernels", "DCTKernelsAVX2", "CPlatform", "CImageCodecs"]),
-        .testTarget(name: "MPRNetTests", dependencies: ["MPRNet", "NeuralCore", "ImageCore", "ConvArguments"]),
+        .testTarget(name: "MPRNetTests", dependencies: ["MPRNet", "NeuralCore", "ImageCore", "ConvArguments", "ConvKernelsVNNI"]),
     ]
 )

@@ -78,7 +78,8 @@ public func conv3x3PaddedWidth(_ width: Int, lanes: Int) -> Int {
 
 /// A 1x1 convolution (no bias): a matrix product of weights [cout][cin] and pixels [cin][plane].
 public struct Conv1x1Arguments {
-    /// `cin` planes of `plane` floats.
+    /// `cin` planes of `plane` floats: the first `firstChannels` at `input`, the rest at `secondInput`
+    /// (two tensors read as if concatenated along channels).
     public var input: UnsafePointer<Float>
     public var cin: Int
     public var plane: Int
@@ -87,9 +88,13 @@ public struct Conv1x1Arguments {
     /// `cout` planes of `plane` floats; `residual` (if any) is added in the same pass.
     public var output: UnsafeMutablePointer<Float>
     public var residual: UnsafePointer<Float>?
+    public var firstChannels: Int
+    public var secondInput: UnsafePointer<Float>?
 
     public init(input: UnsafePointer<Float>, cin: Int, plane: Int, weights: UnsafePointer<Float>, cout: Int,
-                output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) {
+                output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
+                secondInput: UnsafePointer<Float>? = nil, firstChannels: Int? = nil) {
+        precondition((secondInput == nil) == (firstChannels == nil), "a second input needs its split")
         self.input = input
         self.cin = cin
         self.plane = plane
@@ -97,5 +102,12 @@ public struct Conv1x1Arguments {
         self.cout = cout
         self.output = output
         self.residual = residual
+        self.secondInput = secondInput
+        self.firstChannels = firstChannels ?? cin
+    }
+
+    /// Input channel `ic`'s plane.
+    @inline(__always) public func inputPlane(_ ic: Int) -> UnsafePointer<Float> {
+        ic < firstChannels ? input + ic * plane : secondInput! + (ic - firstChannels) * plane
     }
 }

@@ -1,7 +1,8 @@
 import ConvArguments
 import CPlatform
 
-/// 1x1 convolution (no bias) for the pixels `columns`: output = conv(input) + residual.
+/// 1x1 convolution (no bias) for the pixels `columns`: output = conv(input) + residual, the input
+/// one tensor or two read as concatenated.
 ///
 /// Built three times like `conv3x3Rows`. A 1x1 convolution is a matrix product of weights
 /// [cout][cin] and pixels [cin][plane]. The pixels go in chunks of 128: a chunk's inputs are
@@ -17,14 +18,14 @@ public func conv1x1Columns(_ a: Conv1x1Arguments, columns: Range<Int>) {
     // planes of power-of-two sizes lie a multiple of 4 KB apart, so the same pixel of every plane
     // falls in one L1 set, and more planes than its 8 ways evict each other. (Storing the outputs
     // through such rows was slower; copying 8 planes or fewer costs more than it saves.)
-    let copies = cin > 8
+    let copies = cin > 8 || a.secondInput != nil
     withUnsafeTemporaryAllocation(of: Float.self, capacity: copies ? cin * chunk : 0) { buffer in
         for start in Swift.stride(from: columns.lowerBound, to: columns.upperBound, by: chunk) {
             let end = min(start + chunk, columns.upperBound)
             if end < columns.upperBound {
                 let next = min(chunk, columns.upperBound - end)
                 for ic in 0..<cin {
-                    for line in Swift.stride(from: 0, to: next, by: 16) { denoise_prefetch(input + ic * plane + end + line) }
+                    for line in Swift.stride(from: 0, to: next, by: 16) { denoise_prefetch(a.inputPlane(ic) + end + line) }
                 }
             }
             // The chunk's blocks reading input channel ic's pixels at `chunkInput + ic * rowStride`.
@@ -62,7 +63,7 @@ public func conv1x1Columns(_ a: Conv1x1Arguments, columns: Range<Int>) {
             }
             if copies {
                 let rows = buffer.baseAddress!
-                for ic in 0..<cin { (rows + ic * chunk).update(from: input + ic * plane + start, count: end - start) }
+                for ic in 0..<cin { (rows + ic * chunk).update(from: a.inputPlane(ic) + start, count: end - start) }
                 blocks(rows, chunk)
             } else {
                 blocks(input + start, plane)

@@ -53,7 +53,7 @@ struct Encoder {
         for i in 0..<3 {
             x = run(ops, levels[i], x)
             if let enc, let dec {
-                x = ops.conv2d(dec[i], csffDec[i], plus: ops.conv2d(enc[i], csffEnc[i], plus: x))
+                x = ops.conv2d(enc[i], csffEnc[i], dec[i], csffDec[i], plus: x)
             }
             outs.append(x)
             if i < 2 { x = downSample(ops, x, i == 0 ? down12 : down23) }
@@ -164,7 +164,7 @@ struct ORSNet {
         var x = input
         for i in 0..<3 {
             // x ← ORB(x) + conv_enc(up(enc)) + conv_dec(up(dec)), the last two summed at level i's size.
-            let lateral = ops.conv2d(dec[i], fromDec[i], plus: ops.conv2d(enc[i], fromEnc[i], plus: i == 0 ? x : nil))
+            let lateral = ops.conv2d(enc[i], fromEnc[i], dec[i], fromDec[i], plus: i == 0 ? x : nil)
             let residual = i == 0 ? lateral
                 : (1...i).reduce(lateral) { t, k in ops.upsample2(t, plus: k == i ? x : nil) }
             x = orbs[i](ops, x, plus: residual)

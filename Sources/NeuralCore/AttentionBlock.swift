@@ -14,9 +14,11 @@ public struct AttentionBlockWeights: Sendable {
 extension Ops {
     /// Channel attention blocks applied in turn: x ← x + CA(conv2(PReLU(conv1(x)))), CA as in
     /// `channelAttention`. On AMX both convolutions store bfloat16 pairs, the channel means come
-    /// from the second one's stores, and the scale-add packs each block's output for the next.
+    /// from the second one's stores, and the scale-add packs each block's output for the next; in
+    /// int8 the scale-add quantises it for the next (`attentionBlocksInt8`).
     public func attentionBlocks(_ x: Tensor, _ blocks: [AttentionBlockWeights]) -> Tensor {
         if useAMX && !blocks.isEmpty { return attentionBlocksAMX(x, blocks, floatResult: true).0! }
+        if runInt8(blocks) { return attentionBlocksInt8(x, blocks, quantizedResult: false).0! }
         guard !blocks.isEmpty, runOnFloatKernels(blocks) else {
             return blocks.reduce(x) { x, b in
                 let r = conv3x3Pair(x, b.conv1, preluSlope: b.preluSlope, b.conv2)
@@ -61,11 +63,16 @@ extension Ops {
     }
 
     /// conv(attentionBlocks(x, blocks), w) + residual (MPRNet's ORB); on AMX the convolution reads
-    /// the last block's packed output, and the blocks' float result is never stored; on the float
-    /// kernels it reads the last block's output zero-framed.
+    /// the last block's packed output, and the blocks' float result is never stored (in int8 it
+    /// reads the last block's output as quantised by its scale-add); on the float kernels it reads
+    /// the last block's output zero-framed.
     public func attentionBlocks(_ x: Tensor, _ blocks: [AttentionBlockWeights], thenConv w: ConvWeight,
                                        plus residual: Tensor) -> Tensor {
         if useAMX && !blocks.isEmpty { return convAMX(attentionBlocksAMX(x, blocks, floatResult: false).1!, w, residual: residual) }
+        if runInt8(blocks) && runsInt8(w) {
+            precondition(residual.shape == [w.outChannels, x.height, x.width], "attention blocks' tail convolution does not match")
+            return convInt8(attentionBlocksInt8(x, blocks, quantizedResult: true).1!, w, preluSlope: 1, residual: residual)
+        }
         guard !blocks.isEmpty, w.kernel == 3, !runsInt8(w), runOnFloatKernels(blocks) else {
             return conv2d(attentionBlocks(x, blocks), w, plus: residual)
         }

@@ -12,11 +12,39 @@ extension Ops {
     /// conv2d of the channels of `parts` one after another (torch.cat along channels), without
     /// the concatenated copy where the kernels can read the parts as they are.
     public func conv2d(concatenating parts: [Tensor], _ w: ConvWeight) -> Tensor {
-        guard useAMX, parts.dropLast().allSatisfy({ $0.channels % 2 == 0 }) else {
-            return conv2d(parts.dropFirst().reduce(parts[0], concatChannels), w)
-        }
+        if runsInt8(w) { return convInt8(QuantizedInput(concatenating: parts, self), w, preluSlope: 1, residual: nil) }
+        guard useAMX, parts.dropLast().allSatisfy({ $0.channels % 2 == 0 }) else { return conv2d(concatChannels(parts), w) }
         precondition(w.kernel == 1 || w.kernel == 3, "only 1x1 and 3x3 convolutions are implemented")
         return convAMX(PairPlanes(packing: parts, self), w)
+    }
+
+    /// conv(a, wa) + conv(b, wb) + residual, both 1x1 (MPRNet's cross-stage fusions): on the float
+    /// kernels one pass over both inputs, as a convolution of their concatenation.
+    public func conv2d(_ a: Tensor, _ wa: ConvWeight, _ b: Tensor, _ wb: ConvWeight, plus residual: Tensor?) -> Tensor {
+        conv2d(a, wa, b, wb, plus: residual, kernels: kernels)
+    }
+
+    /// The sum of two 1x1 convolutions with the kernels of a given build.
+    func conv2d(_ a: Tensor, _ wa: ConvWeight, _ b: Tensor, _ wb: ConvWeight, plus residual: Tensor?,
+                kernels k: ConvKernelSet) -> Tensor {
+        guard !useAMX, wa.kernel == 1, wb.kernel == 1 else { return conv2d(b, wb, plus: conv2d(a, wa, plus: residual)) }
+        precondition(a.channels == wa.inChannels && b.channels == wb.inChannels && wa.outChannels == wb.outChannels
+                     && a.height == b.height && a.width == b.width, "summed convolutions do not match")
+        let H = a.height, W = a.width, Cout = wa.outChannels
+        precondition(residual == nil || residual!.shape == [Cout, H, W], "conv residual has the wrong shape")
+        let w = wa.beside(wb)
+        var out = Tensor(uninitializedChannels: Cout, height: H, width: W)
+        w.data.withUnsafeBufferPointer { wp in
+        a.samples.withUnsafeBufferPointer { ap in
+        b.samples.withUnsafeBufferPointer { bp in
+        out.samples.withUnsafeMutableBufferPointer { op in
+        withResidual(residual) { rp in
+            let args = Conv1x1Arguments(input: ap.baseAddress!, cin: w.inChannels, plane: H * W, weights: wp.baseAddress!,
+                                        cout: Cout, output: op.baseAddress!, residual: rp,
+                                        secondInput: bp.baseAddress!, firstChannels: a.channels)
+            parallel(H * W, work: (w.inChannels + Cout) * H * W, align: k.lanes) { k.conv1x1(args, $0) }
+        }}}}}
+        return out
     }
 
     /// Several convolutions of one input, each plus its residual (if any); on AMX the input is

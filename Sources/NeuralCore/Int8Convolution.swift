@@ -74,55 +74,90 @@ extension Ops {
 }
 
 /// A feature map in the int8 kernel's input layout (groups of 4 channels, zero points framing the
-/// image), with the scale and zero point of each channel: s = (max - min) / 255 over the channel
-/// and 0, z = round(-min / s).
+/// image), with the scale and zero point of each channel: s = (hi - lo) / 255 and z = round(-lo / s)
+/// for a range [lo, hi] holding 0 and the channel's values (its exact range, or a bound on it).
 struct QuantizedInput {
     let kernel: Int8Kernel
     let channels: Int, height: Int, width: Int
     let paddedWidth: Int, planeStride: Int
     let scale: [Float], zero: [Int32]
+    /// The range each channel was quantised over.
+    let lo: [Float], hi: [Float]
     let bytes: [UInt8]
 
-    init(_ x: Tensor, _ ops: Ops) {
-        kernel = ops.int8Kernel!
-        let wide = kernel == .avx512
-        let (channels, height, width) = (x.channels, x.height, x.width)
-        let paddedWidth = Int(denoise_vnni_padded_width(Int32(width))), planeStride = (height + 2) * paddedWidth
-        (self.channels, self.height, self.width) = (channels, height, width)
-        (self.paddedWidth, self.planeStride) = (paddedWidth, planeStride)
-        let groups = Int(denoise_vnni_groups(Int32(channels)))
+    /// Quantises `x` over each channel's exact range.
+    init(_ x: Tensor, _ ops: Ops) { self.init(concatenating: [x], ops) }
+
+    /// Quantises the channels of `parts` one after another (torch.cat along channels) over each
+    /// channel's exact range, each part straight from its own planes where every part before the
+    /// last fills whole groups of 4 channels (otherwise through their concatenation).
+    init(concatenating parts: [Tensor], _ ops: Ops) {
+        guard parts.dropLast().allSatisfy({ $0.channels % 4 == 0 }) else {
+            self.init(ops.concatChannels(parts), ops)
+            return
+        }
+        let wide = ops.int8Kernel! == .avx512
+        let (H, W) = (parts[0].height, parts[0].width)
+        precondition(parts.allSatisfy { $0.height == H && $0.width == W }, "concatenated maps differ in size")
+        let first = parts.reduce(into: [0]) { $0.append($0.last! + $1.channels) }, channels = first.last!
         var lo = [Float](repeating: 0, count: channels), hi = lo
-        x.samples.withUnsafeBufferPointer { xp in
+        for (part, c0) in zip(parts, first) {
+            part.samples.withUnsafeBufferPointer { xp in
             lo.withUnsafeMutableBufferPointer { l in
             hi.withUnsafeMutableBufferPointer { h in
-                let (x, l, h) = (UncheckedSendable(xp.baseAddress!), UncheckedSendable(l.baseAddress!),
-                                 UncheckedSendable(h.baseAddress!))
-                ops.parallel(channels, work: channels * height * width) { c in
+                let p = UncheckedSendable((xp.baseAddress!, l.baseAddress! + c0, h.baseAddress! + c0))
+                ops.parallel(part.channels, work: part.samples.count) { c in
+                    let (x, l, h) = p.value
                     (wide ? denoise_vnni_channel_ranges : denoise_avx2_channel_ranges)(
-                        x.value, height * width, Int32(c.lowerBound), Int32(c.upperBound), l.value, h.value)
+                        x, H * W, Int32(c.lowerBound), Int32(c.upperBound), l, h)
                 }
-            }}
+            }}}
         }
-        let scale = zip(lo, hi).map { max(($1 - $0) / 255, 1e-8) }
-        let zero = zip(lo, scale).map { Int32((-$0 / $1).rounded(.toNearestOrEven)) }
-        let inverse = scale.map { 1 / $0 }
-        let count = groups * planeStride * 4
-        var bytes = [UInt8](unsafeUninitializedCapacity: count) { _, n in n = count }
-        x.samples.withUnsafeBufferPointer { xp in
-        inverse.withUnsafeBufferPointer { ip in
-        zero.withUnsafeBufferPointer { zp in
-        bytes.withUnsafeMutableBufferPointer { bp in
-            let (x, i, z, b) = (UncheckedSendable(xp.baseAddress!), UncheckedSendable(ip.baseAddress!),
-                                UncheckedSendable(zp.baseAddress!), UncheckedSendable(bp.baseAddress!))
-            let (C, H, W, Wp, stride) = (Int32(channels), Int32(height), Int32(width), Int32(paddedWidth), planeStride)
-            ops.parallel(groups, work: 2 * channels * height * width) { g in
-                (wide ? denoise_vnni_quantize_input : denoise_avx2_quantize_input)(
-                    x.value, C, H, W, i.value, z.value, b.value, Wp, stride, Int32(g.lowerBound), Int32(g.upperBound))
+        self.init(channels: channels, height: H, width: W, lo: lo, hi: hi, ops) { q, bytes in
+            for (part, c0) in zip(parts, first) {
+                part.samples.withUnsafeBufferPointer { xp in
+                q.inverse.withUnsafeBufferPointer { ip in
+                q.zero.withUnsafeBufferPointer { zp in
+                    // The part's groups start at group c0 / 4 of the layout.
+                    let p = UncheckedSendable((xp.baseAddress!, ip.baseAddress! + c0, zp.baseAddress! + c0,
+                                               bytes + c0 / 4 * q.planeStride * 4))
+                    let (C, Wp, stride) = (Int32(part.channels), Int32(q.paddedWidth), q.planeStride)
+                    ops.parallel(Int(denoise_vnni_groups(C)), work: 2 * part.samples.count) { g in
+                        let (x, i, z, b) = p.value
+                        (wide ? denoise_vnni_quantize_input : denoise_avx2_quantize_input)(
+                            x, C, Int32(H), Int32(W), i, z, b, Wp, stride, Int32(g.lowerBound), Int32(g.upperBound))
+                    }
+                }}}
             }
-        }}}}
-        self.scale = scale
-        self.zero = zero
-        self.bytes = bytes
+        }
+    }
+
+    /// The scales and layout of a map with channel ranges [lo, hi] (each holding 0), whose bytes
+    /// `fill` writes: every group plane, frame included.
+    init(channels: Int, height: Int, width: Int, lo: [Float], hi: [Float], _ ops: Ops,
+         fill: (Layout, UnsafeMutablePointer<UInt8>) -> Void) {
+        kernel = ops.int8Kernel!
+        (self.channels, self.height, self.width) = (channels, height, width)
+        paddedWidth = Int(denoise_vnni_padded_width(Int32(width)))
+        planeStride = (height + 2) * paddedWidth
+        (self.lo, self.hi) = (lo, hi)
+        scale = zip(lo, hi).map { max(($1 - $0) / 255, 1e-8) }
+        zero = zip(lo, scale).map { Int32((-$0 / $1).rounded(.toNearestOrEven)) }
+        let layout = Layout(channels: channels, height: height, width: width, paddedWidth: paddedWidth,
+                            planeStride: planeStride, inverse: scale.map { 1 / $0 }, zero: zero)
+        let count = layout.groups * planeStride * 4
+        bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, n in
+            fill(layout, buffer.baseAddress!)
+            n = count
+        }
+    }
+
+    /// What a producer needs to write the bytes.
+    struct Layout {
+        let channels: Int, height: Int, width: Int, paddedWidth: Int, planeStride: Int
+        let inverse: [Float], zero: [Int32]
+        var groups: Int { Int(denoise_vnni_groups(Int32(channels))) }
+        var plane: Int { height * width }
     }
 }
 

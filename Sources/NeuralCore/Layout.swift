@@ -15,9 +15,18 @@ extension Ops {
     }
 
     /// Concatenation along channels (torch.cat dim 1).
-    public func concatChannels(_ a: Tensor, _ b: Tensor) -> Tensor {
-        precondition(a.height == b.height && a.width == b.width)
-        return Tensor(channels: a.channels + b.channels, height: a.height, width: a.width, samples: a.samples + b.samples)
+    public func concatChannels(_ parts: [Tensor]) -> Tensor {
+        precondition(parts.allSatisfy { $0.height == parts[0].height && $0.width == parts[0].width })
+        var out = Tensor(uninitializedChannels: parts.reduce(0) { $0 + $1.channels }, height: parts[0].height,
+                         width: parts[0].width)
+        var offset = 0
+        for part in parts {
+            let at = offset
+            copyRows(part, into: &out, count: part.channels, width: part.plane, from: { $0 * part.plane },
+                     to: { at + $0 * part.plane })
+            offset += part.samples.count
+        }
+        return out
     }
 
     /// Concatenation along height (torch.cat dim 2): `a` on top.

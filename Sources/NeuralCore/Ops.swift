@@ -34,6 +34,8 @@ public struct Ops: Sendable {
     let amxAllowed: Bool
     /// The int8 kernel this CPU and the forced path allow, if any (`Int8Kernel.allowed(by:)`).
     let int8Kernel: Int8Kernel?
+    /// The threads `parallel` runs on besides the caller's (nil for one thread).
+    let team: Team?
 
     /// `path` (e.g. from `KernelPath.fromEnvironment()`, checked there) forces a kernel build;
     /// nil takes the fastest this CPU has.
@@ -43,6 +45,7 @@ public struct Ops: Sendable {
         kernels = path?.floatKernels ?? ConvKernelSet.supported.last!
         amxAllowed = path == nil || path == .amx
         int8Kernel = Int8Kernel.allowed(by: path ?? kernels.path)
+        team = Team(threads: self.threads)
     }
 
     /// Whether the convolutions run on AMX tiles: bfloat16 (or fast) asked for, allowed, and the CPU has them.
@@ -62,18 +65,48 @@ public struct Ops: Sendable {
     public static let amxAvailable = denoise_cpu_has_amx() != 0
 
     /// Runs `body(range)` over `0..<n` split into one contiguous part per thread, each part a
-    /// multiple of `align` except the last; one part when `work` (floats touched) is small.
+    /// multiple of `align` except the last; one part when `work` (floats touched) is small. The parts
+    /// run on the team (on Dispatch's threads while another caller holds it).
     func parallel(_ n: Int, work: Int, align: Int = 1, _ body: (Range<Int>) -> Void) {
-        let t = min(threads, max(1, work / 32768), (n + align - 1) / align)
-        if t <= 1 { return body(0..<n) }
         let units = (n + align - 1) / align
+        let t = min(threads, max(1, work / 32768), units)
+        if t <= 1 { return body(0..<n) }
         withoutActuallyEscaping(body) { body in
-            let work = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: t) { i in
-                work.value(min(n, units * i / t * align) ..< min(n, units * (i + 1) / t * align))
+            if let team {
+                var split = Split(n: n, units: units, parts: t, align: align, body: body)
+                let ran = withUnsafeMutablePointer(to: &split) { context in
+                    denoise_team_run(team.pointer, Int32(t), { context, i in
+                        let split = context!.assumingMemoryBound(to: Split.self).pointee
+                        split.body(split.range(Int(i)))
+                    }, context)
+                }
+                if ran != 0 { return }
             }
+            let split = UncheckedSendable(Split(n: n, units: units, parts: t, align: align, body: body))
+            DispatchQueue.concurrentPerform(iterations: t) { split.value.body(split.value.range($0)) }
         }
     }
+}
+
+/// `parallel`'s region: part i of `parts` covers units [units i / parts, units (i + 1) / parts).
+private struct Split {
+    let n: Int, units: Int, parts: Int, align: Int
+    let body: (Range<Int>) -> Void
+
+    func range(_ i: Int) -> Range<Int> { min(n, units * i / parts * align) ..< min(n, units * (i + 1) / parts * align) }
+}
+
+/// A thread team (CPlatform's team.h) for the lifetime of an `Ops`: its workers wait for the next
+/// layer spinning, where Dispatch's sleep and take tens of microseconds to wake, hundreds of times a call.
+final class Team: @unchecked Sendable {
+    let pointer: OpaquePointer
+
+    init?(threads: Int) {
+        guard threads > 1, let p = denoise_team_create(Int32(threads)) else { return nil }
+        pointer = p
+    }
+
+    deinit { denoise_team_destroy(pointer) }
 }
 
 /// Lets a closure that only touches disjoint memory cross into Dispatch's workers.

@@ -51,6 +51,21 @@ public struct ConvWeight: Sendable {
 }
 
 extension ConvWeight {
+    /// The convolution of the concatenation (along channels) of this one's input and `other`'s:
+    /// their sum, as one layer. Left unpacked for AMX (it is built where AMX is not used).
+    public func beside(_ other: ConvWeight) -> ConvWeight {
+        precondition(kernel == other.kernel && outChannels == other.outChannels, "only convolutions of one shape sum")
+        let taps = kernel * kernel, a = inChannels * taps, b = other.inChannels * taps
+        var w = [Float]()
+        w.reserveCapacity(outChannels * (a + b))
+        for o in 0..<outChannels {
+            w += data[o * a..<(o + 1) * a]
+            w += other.data[o * b..<(o + 1) * b]
+        }
+        return ConvWeight(outChannels: outChannels, inChannels: inChannels + other.inChannels, kernel: kernel, data: w,
+                          packForAMX: false)
+    }
+
     /// The 1x1 convolution that applies `inner` and then `self`: one matrix product (summed in
     /// Double), for chains of bias-free 1x1 convolutions with nothing non-linear between them.
     public func after(_ inner: ConvWeight) -> ConvWeight {

@@ -359,9 +359,9 @@ let ops = Ops(threads: 2)
             Tensor(channels: c, height: 5, width: 19, samples: (0..<c * 95).map { Float(($0 * 7919 + seed) % 1013) / 97 - 5 })
         }
         let (a, b, c) = (random(8, 1), random(6, 2), random(5, 3))
-        let whole = ops.concatChannels(ops.concatChannels(a, b), c)
+        let whole = ops.concatChannels([a, b, c])
         #expect(PairPlanes(packing: [a, b, c], ops).data == PairPlanes(packing: whole, ops).data)
-        #expect(PairPlanes(packing: [a, c], ops).data == PairPlanes(packing: ops.concatChannels(a, c), ops).data)
+        #expect(PairPlanes(packing: [a, c], ops).data == PairPlanes(packing: ops.concatChannels([a, c]), ops).data)
     }
 
     /// Float to bfloat16 and back, rounding to nearest even.

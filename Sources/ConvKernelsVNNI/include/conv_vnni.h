@@ -63,3 +63,18 @@ void denoise_avx2_channel_ranges(const float *x, long plane, int begin, int end,
 void denoise_avx2_quantize_input(const float *x, int cin, int height, int width, const float *inverseScale,
                                  const int32_t *zero, uint8_t *out, int paddedWidth, long planeStride,
                                  int groupBegin, int groupEnd);
+
+/* Per channel c in [begin, end) of planes `plane` floats long: sum[c] (sixteen interleaved partial
+ * sums), lo[c] = min(0, min x) and hi[c] = max(0, max x), in one pass. */
+void denoise_avx2_channel_statistics(const float *x, long plane, int begin, int end, float *sum, float *lo,
+                                     float *hi);
+
+/* A channel attention's output feeding an int8 convolution, in one pass over the channels of groups
+ * [groupBegin, groupEnd): out = r * scale[c] + x (planes of height x width; not stored if out is NULL),
+ * lo[c] = min(0, min out),
+ * hi[c] = max(0, max out), and out quantised into the input layout as denoise_avx2_quantize_input
+ * does with inverseScale and zero (which the caller draws from a bound on out's range). */
+void denoise_avx2_scale_add_quantize(const float *r, const float *scale, const float *x, float *out, float *lo,
+                                     float *hi, int cin, int height, int width, const float *inverseScale,
+                                     const int32_t *zero, uint8_t *q, int paddedWidth, long planeStride,
+                                     int groupBegin, int groupEnd);
