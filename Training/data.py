@@ -67,14 +67,16 @@ def zoomed_crop(im, rng, crop, max_zoom):
 
 
 def batch(images, seed, step, size, crop, gray_fraction=0.0, camera_fraction=0.0, in_camera=False,
-          camera_zoom=1.0, zoom_share=0.5, shot_range=camera_noise.SHOT_RANGE, reference_shots=0):
+          camera_zoom=1.0, zoom_share=0.5, shot_range=camera_noise.SHOT_RANGE, reference_shots=0,
+          field_strength=0.0):
     """Returns (noisy, clean) float32 arrays N x 3 x crop x crop in [0, 1]. A `camera_fraction` of
     the crops get camera-pipeline noise (`camera_noise`, whose target is the noise-free rendering or
     a mean of shots), the others white or Poisson-Gaussian noise (`synth_noise`); `in_camera` adds
     the cameras' noise reduction and sharpening to the camera-pipeline noise. With `camera_zoom` > 1
     a `zoom_share` of the camera crops are `zoomed_crop`s (the same draws whatever the share);
     `shot_range` bounds the camera crops' shot noise (`camera_noise.random_sensor`); `reference_shots`
-    > 0 makes their target the mean of that many more shots (`camera_noise.camera_pair`). A
+    > 0 makes their target the mean of that many more shots and `field_strength` > 0 varies their
+    noise level across the crop (`camera_noise.camera_pair`). A
     `gray_fraction` of the crops are gray, as the filters run gray images: three equal channels with
     one noise draw."""
     rng = np.random.default_rng([seed, step])
@@ -89,7 +91,7 @@ def batch(images, seed, step, size, crop, gray_fraction=0.0, camera_fraction=0.0
             if camera_zoom > 1 and rng.random() < zoom_share:
                 c = augment(zoomed_crop(im, rng, crop, camera_zoom), rng)
             n, c = camera_noise.camera_pair(c, rng, in_camera=in_camera, shot_range=shot_range,
-                                            reference_shots=reference_shots)
+                                            reference_shots=reference_shots, field_strength=field_strength)
             if gray:
                 n, c = luma(n), luma(c)
         elif gray:

@@ -97,6 +97,9 @@ def main():
                    help="camera crops' target (training and validation): the mean of this many more shots of the "
                         "scene through the same camera, as real-noise sets make their references; 0: the "
                         "noise-free rendering")
+    p.add_argument("--noise-field", type=float, default=0.0, metavar="S",
+                   help="camera crops' noise level varies across the crop by a smooth log-normal gain of "
+                        "log-deviation up to S (camera_noise.noise_field: heavier tails); validation keeps none")
     p.add_argument("--camera-val-dir", default=str(data.SHARED / "eval" / "CBSD68"))
     p.add_argument("--camera-val", default="8:16",
                    help="slice of the camera validation folder: camera-pipeline noise, fixed seed")
@@ -181,7 +184,7 @@ def main():
         t0 = time.time()
         noisy, clean = data.batch(images, a.seed, state["step"], a.batch, a.crop, a.gray_fraction,
                                   a.camera_fraction, a.in_camera, a.camera_zoom, a.zoom_share,
-                                  tuple(a.shot_range), a.reference_shots)
+                                  tuple(a.shot_range), a.reference_shots, a.noise_field)
         noisy, clean = torch.from_numpy(noisy).to(a.device), torch.from_numpy(clean).to(a.device)
         if a.channels_last:
             noisy, clean = noisy.to(memory_format=torch.channels_last), clean.to(memory_format=torch.channels_last)

@@ -473,3 +473,30 @@ def test_mean_of_shots_reference_is_the_mean_a_camera_gives_not_the_rendering():
     c = data.batch(images, 5, 2, 4, 32, camera_fraction=1.0)
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
     assert np.array_equal(a[0][0], c[0][0]) and not np.array_equal(a[1][0], c[1][0])  # first crop: same shot
+
+
+def test_noise_field_makes_a_scale_mixture_with_the_closed_form_tails():
+    # The gain has mean 1 and, for a fixed s, E[f^2] = exp(s^2) and E[f^4] = exp(6 s^2): white noise
+    # times it has kurtosis 3 exp(4 s^2). Checked with s pinned by a strength that only allows it.
+    rng = np.random.default_rng(5)
+    fields = [camera_noise.noise_field((256, 256), rng, 1e-9) for _ in range(2)]
+    assert all(np.abs(f - 1).max() < 1e-6 for f in fields)
+    for s in (0.3, 0.5):
+        f = np.concatenate([camera_noise.noise_field((256, 256), np.random.default_rng([k, 1]), s, (4.0, 4.0)).ravel()
+                            for k in range(200)])
+        # s is uniform in [0, S]: E[f^2] is the mean of exp(s^2) over it
+        grid = np.linspace(0, s, 10001)
+        assert abs(f.mean() - 1) < 0.01
+        assert abs(np.mean(f ** 2) / np.mean(np.exp(grid ** 2)) - 1) < 0.02
+        z = f * np.random.default_rng(9).standard_normal(f.size)
+        kurtosis = np.mean(z ** 4) / np.mean(z ** 2) ** 2
+        assert abs(kurtosis / (3 * np.mean(np.exp(6 * grid ** 2)) / np.mean(np.exp(grid ** 2)) ** 2) - 1) < 0.05
+        assert kurtosis > 3.3
+    # In a pair: the target and the draws before the field are unchanged; strength 0 draws nothing.
+    clean = photo()
+    n0, t0 = camera_noise.camera_pair(clean, np.random.default_rng(2), jpeg_probability=0, in_camera="adaptive")
+    n1, t1 = camera_noise.camera_pair(clean, np.random.default_rng(2), jpeg_probability=0, in_camera="adaptive",
+                                      field_strength=0.0)
+    n2, t2 = camera_noise.camera_pair(clean, np.random.default_rng(2), jpeg_probability=0, in_camera="adaptive",
+                                      field_strength=0.6)
+    assert np.array_equal(n0, n1) and np.array_equal(t0, t2) and not np.array_equal(n0, n2)
