@@ -81,7 +81,9 @@ func conv3x3Rows(_ a: Conv3x3Arguments, rows: Range<Int>, quads: Bool) {
 }
 
 @inline(__always) func uninitialized(_ count: Int) -> [Float] {
-    [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
+    // Not for 0: that array is the shared empty one, whose count the initializer would write, from
+    // every thread at once (ThreadSanitizer reports it).
+    count > 0 ? [Float](unsafeUninitializedCapacity: count) { _, n in n = count } : []
 }
 
 /// The direct kernel alone, for rows `rows` (what `conv3x3Rows` runs where Winograd does not):
