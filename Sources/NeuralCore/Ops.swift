@@ -96,8 +96,8 @@ private struct Split {
     func range(_ i: Int) -> Range<Int> { min(n, units * i / parts * align) ..< min(n, units * (i + 1) / parts * align) }
 }
 
-/// A thread team (CPlatform's team.h) for the lifetime of an `Ops`: its workers wait for the next
-/// layer spinning, where Dispatch's sleep and take tens of microseconds to wake, hundreds of times a call.
+/// A thread team (CPlatform's team.h) for the lifetime of an `Ops`. Its workers spin while they wait
+/// for the next layer; Dispatch's sleep, and take tens of microseconds to wake, hundreds of times a call.
 final class Team: @unchecked Sendable {
     let pointer: OpaquePointer
 
