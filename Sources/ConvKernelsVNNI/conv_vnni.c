@@ -29,9 +29,10 @@ VNNI void denoise_vnni_channel_ranges(const float *x, long plane, int begin, int
     }
 }
 
-VNNI void denoise_vnni_quantize_input(const float *x, int cin, int height, int width, const float *inverseScale,
-                                      const int32_t *zero, uint8_t *out, int paddedWidth, long planeStride,
-                                      int groupBegin, int groupEnd) {
+/* Groups [groupBegin, groupEnd) of the input layout from float planes, or half float ones. */
+VNNI INLINE void quantize_groups(const void *x, int halves, int cin, int height, int width, const float *inverseScale,
+                                 const int32_t *zero, uint8_t *out, int paddedWidth, long planeStride,
+                                 int groupBegin, int groupEnd) {
     long plane = (long)height * width;
     const __m512i top = _mm512_set1_epi32(255);
     for (int g = groupBegin; g < groupEnd; g++) {
@@ -44,7 +45,9 @@ VNNI void denoise_vnni_quantize_input(const float *x, int cin, int height, int w
                 __m512i packed = _mm512_setzero_si512();
                 for (int k = 0; k < 4 && 4 * g + k < cin; k++) {
                     int c = 4 * g + k;
-                    __m512 v = _mm512_maskz_loadu_ps(m, x + c * plane + (long)y * width + i);
+                    long at = c * plane + (long)y * width + i;
+                    __m512 v = halves ? _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const uint16_t *)x + at))
+                                      : _mm512_maskz_loadu_ps(m, (const float *)x + at);
                     __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(v, _mm512_set1_ps(inverseScale[c]))),
                                                  _mm512_set1_epi32(zero[c]));
                     q = _mm512_min_epi32(_mm512_max_epi32(q, _mm512_setzero_si512()), top);
@@ -54,6 +57,18 @@ VNNI void denoise_vnni_quantize_input(const float *x, int cin, int height, int w
             }
         }
     }
+}
+
+VNNI void denoise_vnni_quantize_input(const float *x, int cin, int height, int width, const float *inverseScale,
+                                      const int32_t *zero, uint8_t *out, int paddedWidth, long planeStride,
+                                      int groupBegin, int groupEnd) {
+    quantize_groups(x, 0, cin, height, width, inverseScale, zero, out, paddedWidth, planeStride, groupBegin, groupEnd);
+}
+
+VNNI void denoise_vnni_quantize_halves(const uint16_t *x, int cin, int height, int width, const float *inverseScale,
+                                       const int32_t *zero, uint8_t *out, int paddedWidth, long planeStride,
+                                       int groupBegin, int groupEnd) {
+    quantize_groups(x, 1, cin, height, width, inverseScale, zero, out, paddedWidth, planeStride, groupBegin, groupEnd);
 }
 
 size_t denoise_vnni_weights_bytes(int cout, int cin) {
@@ -93,9 +108,12 @@ VNNI INLINE void conv_block(const uint8_t *input, int groups, int paddedWidth, l
         }
     }
     long plane = (long)height * width;
+    const __m512 largest = _mm512_set1_ps(65504.0f);
+    __m512 lo[8], hi[8];   /* the block's range per channel, 0 included */
     /* Unrolled, so that the sums stay in registers (indexed at run time, they would live in memory). */
 #pragma clang loop unroll(full)
     for (int o = 0; o < 8; o++) {
+        lo[o] = hi[o] = _mm512_setzero_ps();
         int oc = 8 * block + o;
         if (oc >= cout) continue;
         __m512 t = _mm512_set1_ps(out->scale[oc]);
@@ -110,16 +128,37 @@ VNNI INLINE void conv_block(const uint8_t *input, int groups, int paddedWidth, l
                 v = _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), v,
                                        _mm512_set1_ps(out->preluSlope));
             if (out->residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, out->residual + at));
-            _mm512_mask_storeu_ps(out->planes + at, m, v);
+            if (out->halves) {
+                /* Saturated at the largest finite half rather than infinity; v becomes the value stored. */
+                v = _mm512_max_ps(_mm512_min_ps(v, largest), _mm512_sub_ps(_mm512_setzero_ps(), largest));
+                __m256i h = _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+                _mm256_mask_storeu_epi16(out->halves + at, m, h);
+                v = _mm512_cvtph_ps(h);
+            } else {
+                _mm512_mask_storeu_ps(out->planes + at, m, v);
+            }
+            if (out->rowLo) {
+                lo[o] = _mm512_min_ps(lo[o], _mm512_maskz_mov_ps(m, v));
+                hi[o] = _mm512_max_ps(hi[o], _mm512_maskz_mov_ps(m, v));
+            }
         }
     }
+    if (out->rowLo)
+        for (int o = 0; o < 8 && 8 * block + o < cout; o++) {
+            float *l = out->rowLo + (long)y * cout + 8 * block + o, *h = out->rowHi + (long)y * cout + 8 * block + o;
+            float bl = _mm512_reduce_min_ps(lo[o]), bh = _mm512_reduce_max_ps(hi[o]);
+            *l = bl < *l ? bl : *l;
+            *h = bh > *h ? bh : *h;
+        }
 }
 
 VNNI void denoise_vnni_conv3x3_rows(const uint8_t *input, int cin, int width, int height, int paddedWidth,
                                     long planeStride, const int8_t *weights, int cout, int rowBegin, int rowEnd,
                                     const struct denoise_vnni_output *out) {
     int groups = denoise_vnni_groups(cin), blocks = (cout + 7) / 8;
-    for (int y = rowBegin; y < rowEnd; y++)
+    for (int y = rowBegin; y < rowEnd; y++) {
+        if (out->rowLo)
+            for (int o = 0; o < cout; o++) out->rowLo[(long)y * cout + o] = out->rowHi[(long)y * cout + o] = 0;
         for (int x0 = 0; x0 < width; x0 += 48) {
             int vectors = (width - x0 + 15) / 16;
             if (y + 1 < rowEnd) prefetch_next_row(input, groups, paddedWidth, planeStride, y, x0, 192);
@@ -129,4 +168,5 @@ VNNI void denoise_vnni_conv3x3_rows(const uint8_t *input, int cin, int width, in
                 else conv_block(input, groups, paddedWidth, planeStride, weights, y, x0, 1, b, cout, width, height, out);
             }
         }
+    }
 }

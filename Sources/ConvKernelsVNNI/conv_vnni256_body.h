@@ -26,8 +26,10 @@ VNNI256_TARGET INLINE void VNNI256_NAME(block)(const uint8_t *input, int groups,
         }
     }
     long plane = (long)height * width;
+    __m256 lo[4], hi[4];   /* the block's range per channel, 0 included */
 #pragma clang loop unroll(full)
     for (int o = 0; o < 4; o++) {
+        lo[o] = hi[o] = _mm256_setzero_ps();
         int oc = first + o;
         if (oc >= cout) continue;
         __m256 t = _mm256_set1_ps(out->scale[oc]);
@@ -36,21 +38,23 @@ VNNI256_TARGET INLINE void VNNI256_NAME(block)(const uint8_t *input, int groups,
         for (int p = 0; p < vectors; p++) {
             if (x0 + 8 * p >= width) continue;
             long at = oc * plane + (long)y * width + x0 + 8 * p;
+            int n = width - x0 - 8 * p;
             __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(acc[p][o], corr)), t);
             if (out->preluSlope != 1)
                 v = _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(out->preluSlope)),
                                      _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ));
-            /* Masked moves only for a row's last, partial vector: AMD runs masked stores slowly. */
-            if (width - x0 - 8 * p >= 8) {
-                if (out->residual) v = _mm256_add_ps(v, _mm256_loadu_ps(out->residual + at));
-                _mm256_storeu_ps(out->planes + at, v);
-            } else {
-                __m256i m = first_lanes8(width - x0 - 8 * p);
-                if (out->residual) v = _mm256_add_ps(v, _mm256_maskload_ps(out->residual + at, m));
-                _mm256_maskstore_ps(out->planes + at, m, v);
+            if (out->residual) v = _mm256_add_ps(v, load_lanes(out->residual, 0, at, n));
+            if (out->halves) v = store_halves(out->halves + at, v, n);
+            else if (n >= 8) _mm256_storeu_ps(out->planes + at, v);
+            else _mm256_maskstore_ps(out->planes + at, first_lanes8(n), v);   /* AMD runs masked stores slowly */
+            if (out->rowLo) {
+                if (n < 8) v = _mm256_and_ps(v, _mm256_castsi256_ps(first_lanes8(n)));
+                lo[o] = _mm256_min_ps(lo[o], v);
+                hi[o] = _mm256_max_ps(hi[o], v);
             }
         }
     }
+    if (out->rowLo) merge_row_range(out->rowLo + (long)y * cout, out->rowHi + (long)y * cout, first, cout, lo, hi);
 }
 
 static VNNI256_TARGET void VNNI256_NAME(conv3x3_rows)(const uint8_t *input, int cin, int width, int height,
@@ -58,7 +62,9 @@ static VNNI256_TARGET void VNNI256_NAME(conv3x3_rows)(const uint8_t *input, int 
                                                       int cout, int rowBegin, int rowEnd,
                                                       const struct denoise_vnni_output *out) {
     int groups = denoise_vnni_groups(cin), blocks = (cout + 7) / 8;
-    for (int y = rowBegin; y < rowEnd; y++)
+    for (int y = rowBegin; y < rowEnd; y++) {
+        if (out->rowLo)
+            for (int o = 0; o < cout; o++) out->rowLo[(long)y * cout + o] = out->rowHi[(long)y * cout + o] = 0;
         for (int x0 = 0; x0 < width; x0 += 24) {
             int vectors = (width - x0 + 7) / 8;
             if (y + 1 < rowEnd) prefetch_next_row(input, groups, paddedWidth, planeStride, y, x0, 96);
@@ -79,4 +85,5 @@ static VNNI256_TARGET void VNNI256_NAME(conv3x3_rows)(const uint8_t *input, int 
                                             height, out);
                 }
         }
+    }
 }

@@ -40,19 +40,79 @@ extension Ops {
 
     /// PReLU(conv(x)) + residual from a quantised input.
     func convInt8(_ x: QuantizedInput, _ w: ConvWeight, preluSlope: Float, residual: Tensor?) -> Tensor {
+        var out = Tensor(uninitializedChannels: w.outChannels, height: x.height, width: x.width)
+        out.samples.withUnsafeMutableBufferPointer { op in
+        withResidual(residual) { rp in
+            runInt8(x, w) { scale, correction in
+                denoise_vnni_output(planes: op.baseAddress!, halves: nil, residual: rp, scale: scale, correction: correction,
+                                    preluSlope: preluSlope, rowLo: nil, rowHi: nil)
+            }
+        }}
+        return out
+    }
+
+    /// PReLU(conv(x)) from a quantised input as half floats (11 significant bits, 8 more than a
+    /// quantisation keeps; saturated at ±65504), half the bytes of floats to write and read back;
+    /// with `ranges`, each channel's range of them (0 included), taken by the kernel row by row.
+    func convInt8Halves(_ x: QuantizedInput, _ w: ConvWeight, preluSlope: Float,
+                        ranges: Bool) -> (halves: [UInt16], lo: [Float], hi: [Float]) {
+        let (C, H, W) = (w.outChannels, x.height, x.width)
+        var lo = [Float](repeating: 0, count: C), hi = lo
+        var rowLo = [Float](repeating: 0, count: ranges ? H * C : 0), rowHi = rowLo
+        let halves = [UInt16](unsafeUninitializedCapacity: C * H * W) { buffer, n in
+            rowLo.withUnsafeMutableBufferPointer { lp in
+            rowHi.withUnsafeMutableBufferPointer { hp in
+                runInt8(x, w) { scale, correction in
+                    denoise_vnni_output(planes: nil, halves: buffer.baseAddress!, residual: nil, scale: scale,
+                                        correction: correction, preluSlope: preluSlope,
+                                        rowLo: ranges ? lp.baseAddress! : nil, rowHi: ranges ? hp.baseAddress! : nil)
+                }
+            }}
+            n = C * H * W
+        }
+        if ranges {
+            for y in 0..<H {
+                for c in 0..<C {
+                    lo[c] = min(lo[c], rowLo[y * C + c])
+                    hi[c] = max(hi[c], rowHi[y * C + c])
+                }
+            }
+        }
+        return (halves, lo, hi)
+    }
+
+    /// PReLU(conv(x)) from a quantised input, quantised for the next int8 convolution over the exact
+    /// range of its half floats (`convInt8Halves`): no float map, and no pass of its own for the ranges.
+    func convInt8Quantized(_ x: QuantizedInput, _ w: ConvWeight, preluSlope: Float) -> QuantizedInput {
+        let (C, H, W) = (w.outChannels, x.height, x.width)
+        let (halves, lo, hi) = convInt8Halves(x, w, preluSlope: preluSlope, ranges: true)
+        return QuantizedInput(channels: C, height: H, width: W, lo: lo, hi: hi, self) { q, bytes in
+            halves.withUnsafeBufferPointer { xp in
+            q.inverse.withUnsafeBufferPointer { ip in
+            q.zero.withUnsafeBufferPointer { zp in
+                let p = UncheckedSendable((xp.baseAddress!, ip.baseAddress!, zp.baseAddress!, bytes))
+                let (Wp, stride, wide) = (Int32(q.paddedWidth), q.planeStride, int8Kernel! == .avx512)
+                parallel(q.groups, work: 2 * C * H * W) { g in
+                    let (x, i, z, b) = p.value
+                    (wide ? denoise_vnni_quantize_halves : denoise_avx2_quantize_halves)(
+                        x, Int32(C), Int32(H), Int32(W), i, z, b, Wp, stride, Int32(g.lowerBound), Int32(g.upperBound))
+                }
+            }}}
+        }
+    }
+
+    /// The int8 kernel over x's rows, split among the threads, with the output `describe` gives for
+    /// the weights' per-channel scales and corrections.
+    private func runInt8(_ x: QuantizedInput, _ w: ConvWeight,
+                         _ describe: (UnsafePointer<Float>, UnsafePointer<Int32>) -> denoise_vnni_output) {
         precondition(x.channels == w.inChannels && w.kernel == 3)
         let q = Int8Weights(w, input: x)
         let H = x.height, W = x.width
-        var out = Tensor(uninitializedChannels: w.outChannels, height: H, width: W)
         x.bytes.withUnsafeBufferPointer { ip in
         q.packed.withUnsafeBufferPointer { wp in
         q.scale.withUnsafeBufferPointer { sp in
         q.correction.withUnsafeBufferPointer { cp in
-        out.samples.withUnsafeMutableBufferPointer { op in
-        withResidual(residual) { rp in
-            let o = denoise_vnni_output(planes: op.baseAddress!, residual: rp, scale: sp.baseAddress!,
-                                        correction: cp.baseAddress!, preluSlope: preluSlope)
-            withUnsafePointer(to: o) { outp in
+            withUnsafePointer(to: describe(sp.baseAddress!, cp.baseAddress!)) { outp in
                 let (i, w8, o) = (UncheckedSendable(ip.baseAddress!), UncheckedSendable(wp.baseAddress!), UncheckedSendable(outp))
                 let (cin, cout, Wp) = (Int32(x.channels), Int32(w.outChannels), Int32(x.paddedWidth))
                 parallel(H, work: w.inChannels * w.outChannels * H * W / 32) { rows in
@@ -68,8 +128,7 @@ extension Ops {
                     }
                 }
             }
-        }}}}}}
-        return out
+        }}}}
     }
 }
 

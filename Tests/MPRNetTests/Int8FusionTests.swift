@@ -47,20 +47,47 @@ extension OpsTests {
         }
     }
 
-    /// Each channel's sum and range in one pass: sums against Double sums, ranges exact and holding 0.
+    /// Each channel's sum and range of half floats in one pass: sums against Double sums, ranges
+    /// exact and holding 0.
     @Test(.enabled(if: Ops.vnniAvailable)) func channelStatisticsAreSumsAndRanges() {
         let (C, P) = (5, 1037)
-        let x = Tensor(channels: C, height: 1, width: P, samples: (0..<C * P).map { sin(Float($0) * 0.31) * 3 + Float($0 % C) - 1 })
-        let (sum, lo, hi) = ops.channelStatistics(x)
+        let x = (0..<C * P).map { Float16(sin(Float($0) * 0.31) * 3 + Float($0 % C) - 1) }
+        let (sum, lo, hi) = ops.channelStatistics(x.map(\.bitPattern), channels: C, plane: P)
         for c in 0..<C {
-            let values = x.samples[c * P ..< (c + 1) * P]
+            let values = x[c * P ..< (c + 1) * P].map { Float($0) }
             let exact = values.reduce(0.0) { $0 + Double($1) }
             #expect(abs(Double(sum[c]) - exact) < 1e-5 * values.reduce(0.0) { $0 + abs(Double($1)) }, "channel \(c)")
             #expect(lo[c] == min(0, values.min()!) && hi[c] == max(0, values.max()!), "channel \(c)")
         }
     }
 
-    /// The int8 chain is its scheme written out: each block's convolutions in int8, the attention
+    /// A convolution into half floats is the float one rounded to nearest even (saturated at ±65504,
+    /// where a float output would pass it), with each row's range exact and holding 0, in every int8
+    /// kernel: partial vectors and tails of one to three vectors, a partial block of outputs and two
+    /// threads' bands.
+    @Test(.enabled(if: Ops.vnniAvailable), arguments: [(5, 7, 8, 8, Float(0.2)), (6, 70, 19, 20, 0.2),
+                                                        (48, 101, 16, 12, 0.2), (4, 17, 12, 10, 3e4)])
+    func int8ConvolutionIntoHalvesIsItsRoundedFloats(shape: (Int, Int, Int, Int, Float)) {
+        let (H, W, cin, cout, gain) = shape
+        let x = Tensor(channels: cin, height: H, width: W, samples: (0..<cin * H * W).map { sin(Float($0) * 0.37) + Float($0 % 3) * 0.2 })
+        let w = ConvWeight(outChannels: cout, inChannels: cin, kernel: 3, data: (0..<cout * cin * 9).map { cos(Float($0) * 0.71) * gain })
+        for int8 in int8Ops() {
+            let q = QuantizedInput(x, int8)
+            let float = int8.convInt8(q, w, preluSlope: 0.25, residual: nil)
+            let (halves, lo, hi) = int8.convInt8Halves(q, w, preluSlope: 0.25, ranges: true)
+            let want = float.samples.map { Float16(min(max($0, -65504), 65504)) }
+            #expect(halves == want.map(\.bitPattern), "\(shape), \(int8.kernelName)")
+            let plane = H * W
+            for c in 0..<cout {
+                let values = want[c * plane ..< (c + 1) * plane].map { Float($0) }
+                #expect(lo[c] == min(0, values.min()!) && hi[c] == max(0, values.max()!), "\(shape), \(int8.kernelName), channel \(c)")
+            }
+            if gain > 1 { #expect(want.contains(65504) && float.samples.contains { $0 > 65504 }) }
+        }
+    }
+
+    /// The int8 chain is its scheme written out: each block's convolutions in int8 with their outputs
+    /// rounded to half floats (the first one's quantised over its exact range), the attention
     /// weights from the second one's channel sums, out = r·a + x in float, and the next block's input
     /// quantised over the bound a·range(r) + range(x) (x's range exact), bit for bit, for chains of
     /// one to three blocks with a partial group of channels, as floats and as the tail convolution's
@@ -80,12 +107,16 @@ extension OpsTests {
         let float = blocks.reduce(x) { x, b in
             ops.channelAttention(ops.conv3x3Pair(x, b.conv1, preluSlope: b.preluSlope, b.conv2), down: b.down, up: b.up, plus: x)
         }
+        /// The map rounded to half floats.
+        func halved(_ t: Tensor) -> Tensor {
+            Tensor(channels: t.channels, height: t.height, width: t.width, samples: t.samples.map { Float(Float16($0)) })
+        }
         for int8 in int8Ops() {
             var want = x, q = QuantizedInput(x, int8)
             for b in blocks {
-                let hidden = int8.convInt8(q, b.conv1, preluSlope: b.preluSlope, residual: nil)
-                let r = int8.convInt8(QuantizedInput(hidden, int8), b.conv2, preluSlope: 1, residual: nil)
-                let (sum, rLo, rHi) = int8.channelStatistics(r)
+                let hidden = halved(int8.convInt8(q, b.conv1, preluSlope: b.preluSlope, residual: nil))
+                let r = halved(int8.convInt8(QuantizedInput(hidden, int8), b.conv2, preluSlope: 1, residual: nil))
+                let (sum, rLo, rHi) = int8.channelStatistics(r.samples.map { Float16($0).bitPattern }, channels: C, plane: H * W)
                 let a = int8.attentionScale(mean: sum.map { $0 / Float(H * W) }, down: b.down, up: b.up)
                 var out = r
                 for c in 0..<C { for i in 0..<H * W { out.samples[c * H * W + i] = r.samples[c * H * W + i] * a[c] + want.samples[c * H * W + i] } }

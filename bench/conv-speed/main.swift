@@ -170,8 +170,8 @@ if !int8Kernels.isEmpty {
             output.withUnsafeMutableBufferPointer { op in
             scale.withUnsafeBufferPointer { sp in
             correction.withUnsafeBufferPointer { cp in
-                var out = denoise_vnni_output(planes: op.baseAddress!, residual: nil, scale: sp.baseAddress!,
-                                              correction: cp.baseAddress!, preluSlope: 1)
+                var out = denoise_vnni_output(planes: op.baseAddress!, halves: nil, residual: nil, scale: sp.baseAddress!,
+                                              correction: cp.baseAddress!, preluSlope: 1, rowLo: nil, rowHi: nil)
                 for _ in 0..<5 {
                     let t = now()
                     kernel.run(input, Int32(cin), Int32(W), Int32(H), Int32(Wp), planeStride, packed, Int32(cout), &out)

@@ -35,11 +35,16 @@ size_t denoise_vnni_weights_bytes(int cout, int cin);
 void denoise_vnni_pack_weights(const int8_t *w, int cout, int cin, int8_t *out);
 
 struct denoise_vnni_output {
-    float *planes;            /* cout planes of height x width */
+    float *planes;            /* cout planes of height x width, or NULL when `halves` takes the outputs */
+    uint16_t *halves;         /* or NULL: the outputs as IEEE half floats, same layout (rounded to nearest
+                               * even, saturated at +-65504) */
     const float *residual;    /* added after PReLU, same layout, or NULL */
     const float *scale;       /* t_o, cout of them */
     const int32_t *correction;/* corr_o, cout of them */
     float preluSlope;         /* 1: no PReLU */
+    /* Or NULL: per row y and output channel o, at y * cout + o, min(0, the row's least output) and
+     * max(0, its greatest), of the values as stored; what a quantiser of the output needs. */
+    float *rowLo, *rowHi;
 };
 
 /* Rows [rowBegin, rowEnd) of out = PReLU(t_o (sum w_q q - corr_o)) (+ residual). */
@@ -58,23 +63,31 @@ void denoise_vnni256_conv3x3_rows(int encoding, const uint8_t *input, int cin, i
                                   long planeStride, const int8_t *weights, int cout, int rowBegin, int rowEnd,
                                   const struct denoise_vnni_output *out);
 
-/* denoise_vnni_channel_ranges and denoise_vnni_quantize_input on AVX2: the same results. */
+/* denoise_vnni_quantize_input from half floats (a convolution's `halves`). */
+void denoise_vnni_quantize_halves(const uint16_t *x, int cin, int height, int width, const float *inverseScale,
+                                  const int32_t *zero, uint8_t *out, int paddedWidth, long planeStride,
+                                  int groupBegin, int groupEnd);
+
+/* denoise_vnni_channel_ranges and denoise_vnni_quantize_input(_halves) on AVX2 (and F16C): the same results. */
 void denoise_avx2_channel_ranges(const float *x, long plane, int begin, int end, float *lo, float *hi);
 void denoise_avx2_quantize_input(const float *x, int cin, int height, int width, const float *inverseScale,
                                  const int32_t *zero, uint8_t *out, int paddedWidth, long planeStride,
                                  int groupBegin, int groupEnd);
+void denoise_avx2_quantize_halves(const uint16_t *x, int cin, int height, int width, const float *inverseScale,
+                                  const int32_t *zero, uint8_t *out, int paddedWidth, long planeStride,
+                                  int groupBegin, int groupEnd);
 
-/* Per channel c in [begin, end) of planes `plane` floats long: sum[c] (sixteen interleaved partial
- * sums), lo[c] = min(0, min x) and hi[c] = max(0, max x), in one pass. */
-void denoise_avx2_channel_statistics(const float *x, long plane, int begin, int end, float *sum, float *lo,
+/* Per channel c in [begin, end) of planes `plane` half floats long: sum[c] (sixteen interleaved
+ * partial float sums), lo[c] = min(0, min x) and hi[c] = max(0, max x), in one pass. */
+void denoise_avx2_channel_statistics(const uint16_t *x, long plane, int begin, int end, float *sum, float *lo,
                                      float *hi);
 
 /* A channel attention's output feeding an int8 convolution, in one pass over the channels of groups
- * [groupBegin, groupEnd): out = r * scale[c] + x (planes of height x width; not stored if out is NULL),
- * lo[c] = min(0, min out),
- * hi[c] = max(0, max out), and out quantised into the input layout as denoise_avx2_quantize_input
- * does with inverseScale and zero (which the caller draws from a bound on out's range). */
-void denoise_avx2_scale_add_quantize(const float *r, const float *scale, const float *x, float *out, float *lo,
+ * [groupBegin, groupEnd): out = r * scale[c] + x (planes of height x width, r in half floats; out not
+ * stored if NULL), lo[c] = min(0, min out), hi[c] = max(0, max out), and unless q is NULL out
+ * quantised into the input layout as denoise_avx2_quantize_input does with inverseScale and zero
+ * (which the caller draws from a bound on out's range). */
+void denoise_avx2_scale_add_quantize(const uint16_t *r, const float *scale, const float *x, float *out, float *lo,
                                      float *hi, int cin, int height, int width, const float *inverseScale,
                                      const int32_t *zero, uint8_t *q, int paddedWidth, long planeStride,
                                      int groupBegin, int groupEnd);
