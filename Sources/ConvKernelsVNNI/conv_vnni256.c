@@ -28,8 +28,8 @@ AVX2 INLINE __m256 load_lanes(const void *x, int halves, long at, int n) {
     return _mm256_cvtph_ps(h);
 }
 
-/* Lanes [0, n) of v as half floats (rounded to nearest even, saturated at the largest finite half
- * rather than infinity), and the values stored, as floats. */
+/* Stores lanes [0, n) of v as half floats (rounded to nearest even, saturated at the largest finite
+ * half rather than infinity) and returns the values stored, as floats. */
 AVX2 INLINE __m256 store_halves(uint16_t *to, __m256 v, int n) {
     const __m256 largest = _mm256_set1_ps(65504.0f);
     v = _mm256_max_ps(_mm256_min_ps(v, largest), _mm256_sub_ps(_mm256_setzero_ps(), largest));
