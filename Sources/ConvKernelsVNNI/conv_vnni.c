@@ -84,14 +84,26 @@ void denoise_vnni_pack_weights(const int8_t *w, int cout, int cin, int8_t *out) 
                 out[(((long)(o / 8) * groups + c / 4) * 9 + t) * 32 + (o % 8) * 4 + c % 4] = w[((long)o * cin + c) * 9 + t];
 }
 
+/* What a kernel's output asks for, as the blocks' compile-time flags. */
+enum { OUTPUT_HALVES = 1, OUTPUT_RANGES = 2, OUTPUT_PRELU = 4, OUTPUT_RESIDUAL = 8 };
+
+static int output_flags(const struct denoise_vnni_output *out) {
+    return (out->halves ? OUTPUT_HALVES : 0) | (out->rowLo ? OUTPUT_RANGES : 0) | (out->preluSlope != 1 ? OUTPUT_PRELU : 0)
+        | (out->residual ? OUTPUT_RESIDUAL : 0);
+}
+
 /* Output row y, pixels [x0, x0 + 16 vectors), channels [8 block, 8 block + 8): 8 x `vectors` int32
- * sums in registers (24 of the 32 at 3 vectors), one weight broadcast feeding `vectors` VPDPBUSDs. */
+ * sums in registers (24 of the 32 at 3 vectors), one weight broadcast feeding `vectors` VPDPBUSDs.
+ * The sums start at -corr_o. `flags` (OUTPUT_*) says what `out` asks for; it is a constant in each
+ * inlined copy, so that the copy's epilogue has no branches. */
 VNNI INLINE void conv_block(const uint8_t *input, int groups, int paddedWidth, long planeStride, const int8_t *weights,
-                            int y, int x0, int vectors, int block, int cout, int width, int height,
+                            int y, int x0, int vectors, int flags, int block, int cout, int width, int height,
                             const struct denoise_vnni_output *out) {
     __m512i acc[3][8];
-    for (int p = 0; p < vectors; p++)
-        for (int o = 0; o < 8; o++) acc[p][o] = _mm512_setzero_si512();
+    for (int o = 0; o < 8; o++) {
+        __m512i start = _mm512_set1_epi32(8 * block + o < cout ? -out->correction[8 * block + o] : 0);
+        for (int p = 0; p < vectors; p++) acc[p][o] = start;
+    }
     const int32_t *w = (const int32_t *)weights + (long)block * groups * 9 * 8;
     for (int g = 0; g < groups; g++) {
         const int32_t *plane = (const int32_t *)input + g * planeStride;
@@ -107,43 +119,42 @@ VNNI INLINE void conv_block(const uint8_t *input, int groups, int paddedWidth, l
             }
         }
     }
-    long plane = (long)height * width;
-    const __m512 largest = _mm512_set1_ps(65504.0f);
+    long plane = (long)height * width, at = 8L * block * plane + (long)y * width + x0;
+    float *planes = out->planes;
+    uint16_t *halves = out->halves;
+    const float *residual = out->residual;
+    const __m512 largest = _mm512_set1_ps(65504.0f), slope = _mm512_set1_ps(out->preluSlope);
+    __mmask16 m[3];
+    for (int p = 0; p < vectors; p++) m[p] = first_lanes(width - x0 - 16 * p);
     __m512 lo[8], hi[8];   /* the block's range per channel, 0 included */
     /* Unrolled, so that the sums stay in registers (indexed at run time, they would live in memory). */
 #pragma clang loop unroll(full)
-    for (int o = 0; o < 8; o++) {
+    for (int o = 0; o < 8; o++, at += plane) {
         lo[o] = hi[o] = _mm512_setzero_ps();
-        int oc = 8 * block + o;
-        if (oc >= cout) continue;
-        __m512 t = _mm512_set1_ps(out->scale[oc]);
-        __m512i corr = _mm512_set1_epi32(out->correction[oc]);
+        if (8 * block + o >= cout) continue;
+        __m512 t = _mm512_set1_ps(out->scale[8 * block + o]);
 #pragma clang loop unroll(full)
         for (int p = 0; p < vectors; p++) {
-            if (x0 + 16 * p >= width) continue;
-            long at = oc * plane + (long)y * width + x0 + 16 * p;
-            __mmask16 m = first_lanes(width - x0 - 16 * p);
-            __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[p][o], corr)), t);
-            if (out->preluSlope != 1)
-                v = _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), v,
-                                       _mm512_set1_ps(out->preluSlope));
-            if (out->residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, out->residual + at));
-            if (out->halves) {
+            __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[p][o]), t);
+            if (flags & OUTPUT_PRELU)
+                v = _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), v, slope);
+            if (flags & OUTPUT_RESIDUAL) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m[p], residual + at + 16 * p));
+            if (flags & OUTPUT_HALVES) {
                 /* Saturated at the largest finite half rather than infinity; v becomes the value stored. */
                 v = _mm512_max_ps(_mm512_min_ps(v, largest), _mm512_sub_ps(_mm512_setzero_ps(), largest));
                 __m256i h = _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-                _mm256_mask_storeu_epi16(out->halves + at, m, h);
+                _mm256_mask_storeu_epi16(halves + at + 16 * p, m[p], h);
                 v = _mm512_cvtph_ps(h);
             } else {
-                _mm512_mask_storeu_ps(out->planes + at, m, v);
+                _mm512_mask_storeu_ps(planes + at + 16 * p, m[p], v);
             }
-            if (out->rowLo) {
-                lo[o] = _mm512_min_ps(lo[o], _mm512_maskz_mov_ps(m, v));
-                hi[o] = _mm512_max_ps(hi[o], _mm512_maskz_mov_ps(m, v));
+            if (flags & OUTPUT_RANGES) {
+                lo[o] = _mm512_min_ps(lo[o], _mm512_maskz_mov_ps(m[p], v));
+                hi[o] = _mm512_max_ps(hi[o], _mm512_maskz_mov_ps(m[p], v));
             }
         }
     }
-    if (out->rowLo)
+    if (flags & OUTPUT_RANGES)
         for (int o = 0; o < 8 && 8 * block + o < cout; o++) {
             float *l = out->rowLo + (long)y * cout + 8 * block + o, *h = out->rowHi + (long)y * cout + 8 * block + o;
             float bl = _mm512_reduce_min_ps(lo[o]), bh = _mm512_reduce_max_ps(hi[o]);
@@ -152,20 +163,37 @@ VNNI INLINE void conv_block(const uint8_t *input, int groups, int paddedWidth, l
         }
 }
 
+/* conv_block on 3 vectors, one inlined copy per combination of flags: the copies the kernel spends its time in. */
+VNNI INLINE void conv_block3(const uint8_t *input, int groups, int paddedWidth, long planeStride, const int8_t *weights,
+                             int y, int x0, int flags, int block, int cout, int width, int height,
+                             const struct denoise_vnni_output *out) {
+#define BLOCK(f) \
+    case f: \
+        conv_block(input, groups, paddedWidth, planeStride, weights, y, x0, 3, f, block, cout, width, height, out); \
+        break;
+    switch (flags) {
+        BLOCK(0) BLOCK(1) BLOCK(2) BLOCK(3) BLOCK(4) BLOCK(5) BLOCK(6) BLOCK(7) BLOCK(8) BLOCK(9) BLOCK(10) BLOCK(11)
+        BLOCK(12) BLOCK(13) BLOCK(14) BLOCK(15)
+    }
+#undef BLOCK
+}
+
 VNNI void denoise_vnni_conv3x3_rows(const uint8_t *input, int cin, int width, int height, int paddedWidth,
                                     long planeStride, const int8_t *weights, int cout, int rowBegin, int rowEnd,
                                     const struct denoise_vnni_output *out) {
-    int groups = denoise_vnni_groups(cin), blocks = (cout + 7) / 8;
+    int groups = denoise_vnni_groups(cin), blocks = (cout + 7) / 8, flags = output_flags(out);
     for (int y = rowBegin; y < rowEnd; y++) {
         if (out->rowLo)
             for (int o = 0; o < cout; o++) out->rowLo[(long)y * cout + o] = out->rowHi[(long)y * cout + o] = 0;
         for (int x0 = 0; x0 < width; x0 += 48) {
             int vectors = (width - x0 + 15) / 16;
             if (y + 1 < rowEnd) prefetch_next_row(input, groups, paddedWidth, planeStride, y, x0, 192);
+            /* The vector count is a constant in each call, so each inlined copy keeps its sums in registers;
+             * a row's last one or two vectors take the flags as variables. */
             for (int b = 0; b < blocks; b++) {
-                if (vectors >= 3) conv_block(input, groups, paddedWidth, planeStride, weights, y, x0, 3, b, cout, width, height, out);
-                else if (vectors == 2) conv_block(input, groups, paddedWidth, planeStride, weights, y, x0, 2, b, cout, width, height, out);
-                else conv_block(input, groups, paddedWidth, planeStride, weights, y, x0, 1, b, cout, width, height, out);
+                if (vectors >= 3) conv_block3(input, groups, paddedWidth, planeStride, weights, y, x0, flags, b, cout, width, height, out);
+                else if (vectors == 2) conv_block(input, groups, paddedWidth, planeStride, weights, y, x0, 2, flags, b, cout, width, height, out);
+                else conv_block(input, groups, paddedWidth, planeStride, weights, y, x0, 1, flags, b, cout, width, height, out);
             }
         }
     }
