@@ -84,6 +84,11 @@ void denoise_vnni_pack_weights(const int8_t *w, int cout, int cin, int8_t *out) 
                 out[(((long)(o / 8) * groups + c / 4) * 9 + t) * 32 + (o % 8) * 4 + c % 4] = w[((long)o * cin + c) * 9 + t];
 }
 
+/* Each lane of v rounded to the nearest half float, as a float. */
+VNNI INLINE __m512 rounded_to_halves(__m512 v) {
+    return _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+
 /* What a kernel's output asks for, as the blocks' compile-time flags. */
 enum { OUTPUT_HALVES = 1, OUTPUT_RANGES = 2, OUTPUT_PRELU = 4, OUTPUT_RESIDUAL = 8 };
 
@@ -140,23 +145,25 @@ VNNI INLINE void conv_block(const uint8_t *input, int groups, int paddedWidth, l
                 v = _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), v, slope);
             if (flags & OUTPUT_RESIDUAL) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m[p], residual + at + 16 * p));
             if (flags & OUTPUT_HALVES) {
-                /* Saturated at the largest finite half rather than infinity; v becomes the value stored. */
+                /* Saturated at the largest finite half rather than infinity; v stays unrounded, and
+                 * its range is rounded below. */
                 v = _mm512_max_ps(_mm512_min_ps(v, largest), _mm512_sub_ps(_mm512_setzero_ps(), largest));
-                __m256i h = _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-                _mm256_mask_storeu_epi16(halves + at + 16 * p, m[p], h);
-                v = _mm512_cvtph_ps(h);
+                _mm256_mask_storeu_epi16(halves + at + 16 * p, m[p], _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
             } else {
                 _mm512_mask_storeu_ps(planes + at + 16 * p, m[p], v);
             }
             if (flags & OUTPUT_RANGES) {
-                lo[o] = _mm512_min_ps(lo[o], _mm512_maskz_mov_ps(m[p], v));
-                hi[o] = _mm512_max_ps(hi[o], _mm512_maskz_mov_ps(m[p], v));
+                v = _mm512_maskz_mov_ps(m[p], v);
+                lo[o] = _mm512_min_ps(lo[o], v);
+                hi[o] = _mm512_max_ps(hi[o], v);
             }
         }
     }
     if (flags & OUTPUT_RANGES)
         for (int o = 0; o < 8 && 8 * block + o < cout; o++) {
             float *l = out->rowLo + (long)y * cout + 8 * block + o, *h = out->rowHi + (long)y * cout + 8 * block + o;
+            /* Rounding is monotonic: the range of the halves stored is the range of v rounded. */
+            if (flags & OUTPUT_HALVES) lo[o] = rounded_to_halves(lo[o]), hi[o] = rounded_to_halves(hi[o]);
             float bl = _mm512_reduce_min_ps(lo[o]), bh = _mm512_reduce_max_ps(hi[o]);
             *l = bl < *l ? bl : *l;
             *h = bh > *h ? bh : *h;

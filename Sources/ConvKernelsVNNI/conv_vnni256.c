@@ -28,15 +28,21 @@ AVX2 INLINE __m256 load_lanes(const void *x, int halves, long at, int n) {
     return _mm256_cvtph_ps(h);
 }
 
-/* Stores lanes [0, n) of v as half floats (rounded to nearest even, saturated at the largest finite
- * half rather than infinity) and returns the values stored, as floats. */
-AVX2 INLINE __m256 store_halves(uint16_t *to, __m256 v, int n) {
-    const __m256 largest = _mm256_set1_ps(65504.0f);
-    v = _mm256_max_ps(_mm256_min_ps(v, largest), _mm256_sub_ps(_mm256_setzero_ps(), largest));
+/* v clamped to the finite half floats, [-65504, 65504]: saturated there rather than infinite. */
+AVX2 INLINE __m256 clamp_halves(__m256 v) {
+    return _mm256_max_ps(_mm256_min_ps(v, _mm256_set1_ps(65504.0f)), _mm256_set1_ps(-65504.0f));
+}
+
+/* Stores lanes [0, n) of v, within the finite half floats, as half floats rounded to nearest even. */
+AVX2 INLINE void store_halves(uint16_t *to, __m256 v, int n) {
     __m128i h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     if (n >= 8) _mm_storeu_si128((__m128i *)to, h);
     else memcpy(to, &h, 2 * (size_t)n);
-    return _mm256_cvtph_ps(h);
+}
+
+/* Each lane of v rounded to the nearest half float, as a float. */
+AVX2 INLINE __m256 rounded_to_halves(__m256 v) {
+    return _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 }
 
 /* Per vector a, b, c, d: the least of its lanes (greatest with `max`), as the four lanes of one. */

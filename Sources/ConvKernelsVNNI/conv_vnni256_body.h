@@ -47,10 +47,11 @@ VNNI256_TARGET INLINE void VNNI256_NAME(block)(const uint8_t *input, int groups,
             int n = whole ? 8 : width - x0 - 8 * p;
             if (!whole && n <= 0) continue;
             __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[p][o]), t);
-            if (flags & OUTPUT_PRELU)
-                v = _mm256_blendv_ps(v, _mm256_mul_ps(v, slope), _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ));
+            /* t_o > 0, so v is negative exactly where the sum is: its sign bit picks the lanes. */
+            if (flags & OUTPUT_PRELU) v = _mm256_blendv_ps(v, _mm256_mul_ps(v, slope), _mm256_castsi256_ps(acc[p][o]));
             if (flags & OUTPUT_RESIDUAL) v = _mm256_add_ps(v, load_lanes(residual, 0, at + 8 * p, n));
-            if (flags & OUTPUT_HALVES) v = store_halves(halves + at + 8 * p, v, n);
+            /* Half floats: v is clamped but stays unrounded, and its range is rounded below. */
+            if (flags & OUTPUT_HALVES) store_halves(halves + at + 8 * p, v = clamp_halves(v), n);
             else if (n >= 8) _mm256_storeu_ps(planes + at + 8 * p, v);
             else _mm256_maskstore_ps(planes + at + 8 * p, first_lanes8(n), v);   /* AMD runs masked stores slowly */
             if (flags & OUTPUT_RANGES) {
@@ -60,10 +61,17 @@ VNNI256_TARGET INLINE void VNNI256_NAME(block)(const uint8_t *input, int groups,
             }
         }
     }
-    if (flags & OUTPUT_RANGES) merge_row_range(out->rowLo + (long)y * cout, out->rowHi + (long)y * cout, first, cout, lo, hi);
+    if (flags & OUTPUT_RANGES) {
+        /* Rounding is monotonic: the range of the halves stored is the range of v rounded. */
+        if (flags & OUTPUT_HALVES)
+            for (int o = 0; o < 4; o++) lo[o] = rounded_to_halves(lo[o]), hi[o] = rounded_to_halves(hi[o]);
+        merge_row_range(out->rowLo + (long)y * cout, out->rowHi + (long)y * cout, first, cout, lo, hi);
+    }
 }
 
-/* A block of 3 whole vectors for each combination of OUTPUT_* flags: the copies the kernel spends its time in. */
+/* A block of 3 whole vectors: one inlined copy for each combination of flags the network asks for
+ * (float outputs, with PReLU and residual or not; half floats, with PReLU and ranges or not), the
+ * generic block for the others. */
 VNNI256_TARGET INLINE void VNNI256_NAME(whole_block)(const uint8_t *input, int groups, int paddedWidth,
                                                      long planeStride, const int32_t *w, int y, int x0, int flags,
                                                      int first, int cout, int width, int height,
@@ -72,10 +80,12 @@ VNNI256_TARGET INLINE void VNNI256_NAME(whole_block)(const uint8_t *input, int g
     case f: \
         VNNI256_NAME(block)(input, groups, paddedWidth, planeStride, w, y, x0, 3, 1, f, first, cout, width, height, out); \
         break;
+    enum { H = OUTPUT_HALVES, G = OUTPUT_RANGES, P = OUTPUT_PRELU, R = OUTPUT_RESIDUAL };
     switch (flags) {
-        WHOLE_BLOCK(0) WHOLE_BLOCK(1) WHOLE_BLOCK(2) WHOLE_BLOCK(3) WHOLE_BLOCK(4) WHOLE_BLOCK(5) WHOLE_BLOCK(6)
-        WHOLE_BLOCK(7) WHOLE_BLOCK(8) WHOLE_BLOCK(9) WHOLE_BLOCK(10) WHOLE_BLOCK(11) WHOLE_BLOCK(12) WHOLE_BLOCK(13)
-        WHOLE_BLOCK(14) WHOLE_BLOCK(15)
+        WHOLE_BLOCK(0) WHOLE_BLOCK(P) WHOLE_BLOCK(R) WHOLE_BLOCK(P | R) WHOLE_BLOCK(H) WHOLE_BLOCK(H | P)
+        WHOLE_BLOCK(H | G | P)
+    default:
+        VNNI256_NAME(block)(input, groups, paddedWidth, planeStride, w, y, x0, 3, 0, flags, first, cout, width, height, out);
     }
 #undef WHOLE_BLOCK
 }
