@@ -19,7 +19,9 @@ that neither engine's steady state pays for faulting its buffers back in on ever
 It prints the CPU, our kernel path (DENOISE_KERNELS, or the one the library picks) and PyTorch's
 (ONEDNN_MAX_CPU_ISA limits it), and per config the network's multiply-adds as GMAC/s (counted as
 direct convolutions, so Winograd shows as the speed it is worth) with the share of the FMA peak of
-our float path on that many cores (`conv-speed --peak`, measured in the same run).
+our float path on that many cores, and for an int8 fast path the share of its VPDPBUSD peak
+(`conv-speed --peak`, measured before and after the configs: on a shared host the integer peak can
+move by 2x from one minute to the next while the float one holds).
 """
 import argparse
 import os
@@ -71,15 +73,17 @@ def main():
     path, fast_path = paths["mprnet float32"], paths["mprnet fast"]
     peaks = fma_peaks(a.conv_speed)
     peak = peaks.get(path, float("nan")) * a.threads
+    fast_peak = peaks.get(fast_path, float("nan")) * a.threads   # VPDPBUSD's for int8, FMA's for float32
     model_name = next((l.split(":", 1)[1].strip() for l in cpuinfo.splitlines() if l.startswith("model name")), "?")
     print(f"{model_name}; our float32 kernels: {path} (FMA peak {peak:.0f} GMAC/s on {a.threads} threads); "
           f"PyTorch {torch.__version__}, capability {torch.backends.cpu.get_cpu_capability()}, "
           f"ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', 'unset')}; "
           f"malloc {'as glibc sets it' if a.default_malloc else 'keeping freed memory'}")
     print(f"{a.size}x{a.size} image, {a.threads} threads, best of {a.repeat}; s/MP (lower is better), GMAC/s and "
-          f"share of the peak; fast runs {fast_path}")
+          f"share of the peak; fast runs {fast_path}" + (f" (peak {fast_peak:.0f} GMAC/s on {a.threads} threads)"
+                                                          if fast_path in peaks else ""))
     print(f"{'config':>10} {'params':>8} {'GMAC':>6} {'PyTorch':>9} {'GMAC/s':>7} | {'float32':>9} {'ratio':>7} "
-          f"{'GMAC/s':>7} {'of peak':>7} {'agree dB':>9} | {'fast':>9} {'ratio':>7} {'GMAC/s':>7} {'agree dB':>9} "
+          f"{'GMAC/s':>7} {'of peak':>7} {'agree dB':>9} | {'fast':>9} {'ratio':>7} {'GMAC/s':>7} {'of peak':>7} {'agree dB':>9} "
           f"| {'fast CLI':>9} {'ratio':>7}")
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "noisy.png")
@@ -121,10 +125,13 @@ def main():
                 mse = np.mean((outputs[precision].astype(np.float64) - ref) ** 2)
                 agree = 10 * np.log10(255 ** 2 / mse) if mse else float("inf")
                 speed = gmac / (seconds * mp)
-                share = f" {100 * speed / peak:>6.0f}%" if precision == "float32" else ""
+                share = f" {100 * speed / (peak if precision == 'float32' else fast_peak):>6.0f}%"
                 row += f" | {seconds:>8.2f}s {torch_s / seconds:>6.2f}x {speed:>7.1f}{share} {agree:>9.1f}"
             row += f" | {cli_s:>8.2f}s {torch_s / cli_s:>6.2f}x"
             print(row, flush=True)
+    after = fma_peaks(a.conv_speed)
+    print(f"peaks after the run, one thread: {path} {after.get(path, float('nan')):.1f}, "
+          f"{fast_path} {after.get(fast_path, float('nan')):.1f} GMAC/s")
 
 
 def keep_freed_memory():

@@ -205,3 +205,13 @@ VNNI void denoise_vnni_conv3x3_rows(const uint8_t *input, int cin, int width, in
         }
     }
 }
+
+VNNI int denoise_vnni_peak_loop(long rounds) {
+    __m512i acc[12], a = _mm512_set1_epi32(0x01020304), b = _mm512_set1_epi32(0x01ff02fe);
+    for (int i = 0; i < 12; i++) acc[i] = _mm512_set1_epi32(i);
+    for (long r = 0; r < rounds; r++)
+        for (int i = 0; i < 12; i++) acc[i] = _mm512_dpbusd_epi32(acc[i], a, b);
+    __m512i all = acc[0];
+    for (int i = 1; i < 12; i++) all = _mm512_xor_si512(all, acc[i]);
+    return _mm512_reduce_add_epi32(all);
+}

@@ -110,6 +110,10 @@ void denoise_vnni256_conv3x3_rows(int encoding, const uint8_t *input, int cin, i
         vex_conv3x3_rows(input, cin, width, height, paddedWidth, planeStride, weights, cout, rowBegin, rowEnd, out);
 }
 
+int denoise_vnni256_peak_loop(int encoding, long rounds) {
+    return encoding == DENOISE_VNNI256_EVEX ? evex_peak_loop(rounds) : vex_peak_loop(rounds);
+}
+
 AVX2 void denoise_avx2_channel_ranges(const float *x, long plane, int begin, int end, float *lo, float *hi) {
     for (int c = begin; c < end; c++) {
         const float *p = x + c * plane;

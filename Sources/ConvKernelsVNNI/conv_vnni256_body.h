@@ -122,3 +122,16 @@ static VNNI256_TARGET void VNNI256_NAME(conv3x3_rows)(const uint8_t *input, int 
         }
     }
 }
+
+static VNNI256_TARGET int VNNI256_NAME(peak_loop)(long rounds) {
+    __m256i acc[12], a = _mm256_set1_epi32(0x01020304), b = _mm256_set1_epi32(0x01ff02fe);
+    for (int i = 0; i < 12; i++) acc[i] = _mm256_set1_epi32(i);
+    for (long r = 0; r < rounds; r++)
+        for (int i = 0; i < 12; i++) acc[i] = VNNI256_DPBUSD(acc[i], a, b);
+    __m256i all = acc[0];
+    for (int i = 1; i < 12; i++) all = _mm256_xor_si256(all, acc[i]);
+    int lanes[8], sum = 0;
+    _mm256_storeu_si256((__m256i *)lanes, all);
+    for (int i = 0; i < 8; i++) sum += lanes[i];
+    return sum;
+}

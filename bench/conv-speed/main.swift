@@ -6,7 +6,8 @@
 //
 //     swift run -c release conv-speed            # the shapes of the shipped model
 //     swift run -c release conv-speed 24 24 256  # cin cout size
-//     swift run -c release conv-speed --peak     # only each build's FMA peak: "build GMAC/s" lines
+//     swift run -c release conv-speed --peak     # only the peaks: "build GMAC/s" lines, FMA per float
+//                                                # build, VPDPBUSD per int8 path (avx2+vnni, avx512+vnni)
 import ConvArguments
 import ConvKernels
 import ConvKernelsAVX2
@@ -61,8 +62,39 @@ func time(_ a: Conv3x3Arguments, _ kernel: (Conv3x3Arguments, Range<Int>) -> Voi
     return best
 }
 
+// The int8 kernels this CPU runs: AVX-512 VNNI's, and the 256-bit one (AVX-VNNI's encoding, or on
+// AVX-512 CPUs the EVEX one of the same code, what their forced AVX2 path runs), each named as
+// `denoise kernels` names the path, with its VPDPBUSD peak (12 independent ones in a loop).
+struct Int8Kernel {
+    let name: String, path: String
+    let run: (UnsafePointer<UInt8>, Int32, Int32, Int32, Int32, Int, UnsafePointer<Int8>, Int32,
+              UnsafePointer<denoise_vnni_output>) -> Void
+    /// Multiply-adds per VPDPBUSD, and the loop of `rounds` rounds of 12.
+    let macs: Int, loop: (Int) -> Int32
+
+    func peak() -> Double {
+        let rounds = 20_000_000, start = now()
+        let sink = loop(rounds)
+        return Double(rounds * 12 * macs) / (now() - start) / 1e9 + 0 * Double(sink)
+    }
+}
+var int8Kernels: [Int8Kernel] = []
+if denoise_cpu_has_avx512_vnni() != 0 {
+    int8Kernels.append(Int8Kernel(name: "avx512 vnni", path: "avx512+vnni",
+                                  run: { denoise_vnni_conv3x3_rows($0, $1, $2, $3, $4, $5, $6, $7, 0, $3, $8) },
+                                  macs: 64, loop: { denoise_vnni_peak_loop($0) }))
+}
+if denoise_cpu_has_avx_vnni() != 0 || denoise_cpu_has_avx512_vnni() != 0 {
+    let encoding = Int32(denoise_cpu_has_avx_vnni() == 0 ? DENOISE_VNNI256_EVEX : DENOISE_VNNI256_VEX)
+    int8Kernels.append(Int8Kernel(name: encoding == DENOISE_VNNI256_EVEX ? "256-bit vnni (evex)" : "256-bit vnni (avx-vnni)",
+                                  path: "avx2+vnni",
+                                  run: { denoise_vnni256_conv3x3_rows(encoding, $0, $1, $2, $3, $4, $5, $6, $7, 0, $3, $8) },
+                                  macs: 32, loop: { denoise_vnni256_peak_loop(encoding, $0) }))
+}
+
 if CommandLine.arguments.contains("--peak") {
     for build in builds { print(build.name, String(format: "%.1f", build.peak(now))) }
+    for kernel in int8Kernels { print(kernel.path, String(format: "%.1f", kernel.peak())) }
     exit(0)
 }
 
@@ -138,23 +170,15 @@ for (cin, cout, size) in shapes1x1 {
     print(line)
 }
 
-// The int8 kernels this CPU runs: AVX-512 VNNI's, and the 256-bit one (AVX-VNNI's encoding, or on
-// AVX-512 CPUs the EVEX one of the same code, what their forced AVX2 path runs).
-var int8Kernels: [(name: String, run: (UnsafePointer<UInt8>, Int32, Int32, Int32, Int32, Int, UnsafePointer<Int8>, Int32,
-                                       UnsafePointer<denoise_vnni_output>) -> Void)] = []
-if denoise_cpu_has_avx512_vnni() != 0 {
-    int8Kernels.append(("avx512 vnni", { denoise_vnni_conv3x3_rows($0, $1, $2, $3, $4, $5, $6, $7, 0, $3, $8) }))
-}
-if denoise_cpu_has_avx_vnni() != 0 || denoise_cpu_has_avx512_vnni() != 0 {
-    let evex = denoise_cpu_has_avx_vnni() == 0
-    int8Kernels.append((evex ? "256-bit vnni (evex)" : "256-bit vnni (avx-vnni)", {
-        denoise_vnni256_conv3x3_rows(Int32(evex ? DENOISE_VNNI256_EVEX : DENOISE_VNNI256_VEX), $0, $1, $2, $3, $4, $5, $6,
-                                     $7, 0, $3, $8)
-    }))
-}
+// Each int8 kernel three ways, as the network calls it: float outputs; half floats (an attention
+// block's second convolution); half floats with PReLU and each row's range (its first).
 if !int8Kernels.isEmpty {
-    print("\nint8 (VPDPBUSD does 4x the multiply-adds of a float FMA of its width; inputs already quantised)")
-    print("   cin  cout   size | " + int8Kernels.map { $0.name.padding(toLength: 24, withPad: " ", startingAt: 0) }.joined(separator: " "))
+    let int8Peaks = int8Kernels.map { $0.peak() }
+    print("\nint8 (VPDPBUSD does 4x the multiply-adds of a float FMA of its width; inputs already quantised),"
+          + " GMAC/s and share of each kernel's VPDPBUSD peak measured now ("
+          + zip(int8Kernels, int8Peaks).map { String(format: "%@ %.1f", $0.name, $1) }.joined(separator: ", ")
+          + "); outputs as floats | as half floats | as half floats with PReLU and row ranges")
+    print("   cin  cout   size | " + int8Kernels.map { $0.name.padding(toLength: 50, withPad: " ", startingAt: 0) }.joined(separator: " | "))
     for (cin, cout, size) in shapes where cin >= 8 {
         let H = size, W = size, Wp = Int(denoise_vnni_padded_width(Int32(W))), planeStride = (H + 2) * Wp
         let groups = Int(denoise_vnni_groups(Int32(cin)))
@@ -164,21 +188,32 @@ if !int8Kernels.isEmpty {
         denoise_vnni_pack_weights(weights, Int32(cout), Int32(cin), &packed)
         let scale = [Float](repeating: 1e-3, count: cout), correction = [Int32](repeating: 0, count: cout)
         var output = [Float](repeating: 0, count: cout * H * W)
-        var line = String(format: "  %4d  %4d  %5d | ", cin, cout, size)
-        for kernel in int8Kernels {
-            var best = Double.infinity
-            output.withUnsafeMutableBufferPointer { op in
-            scale.withUnsafeBufferPointer { sp in
-            correction.withUnsafeBufferPointer { cp in
-                var out = denoise_vnni_output(planes: op.baseAddress!, halves: nil, residual: nil, scale: sp.baseAddress!,
-                                              correction: cp.baseAddress!, preluSlope: 1, rowLo: nil, rowHi: nil)
-                for _ in 0..<5 {
-                    let t = now()
-                    kernel.run(input, Int32(cin), Int32(W), Int32(H), Int32(Wp), planeStride, packed, Int32(cout), &out)
-                    best = min(best, now() - t)
-                }
-            }}}
-            line += String(format: "%7.1f", Double(cin * cout * 9 * H * W) / best / 1e9).padding(toLength: 25, withPad: " ", startingAt: 0)
+        var halves = [UInt16](repeating: 0, count: cout * H * W)
+        var lo = [Float](repeating: 0, count: cout * H), hi = lo
+        var line = String(format: "  %4d  %4d  %5d |", cin, cout, size)
+        for (kernel, peak) in zip(int8Kernels, int8Peaks) {
+            for way in 0..<3 {
+                var best = Double.infinity
+                output.withUnsafeMutableBufferPointer { op in
+                halves.withUnsafeMutableBufferPointer { hp in
+                lo.withUnsafeMutableBufferPointer { lp in
+                hi.withUnsafeMutableBufferPointer { up in
+                scale.withUnsafeBufferPointer { sp in
+                correction.withUnsafeBufferPointer { cp in
+                    var out = denoise_vnni_output(planes: way == 0 ? op.baseAddress! : nil, halves: way == 0 ? nil : hp.baseAddress!,
+                                                  residual: nil, scale: sp.baseAddress!, correction: cp.baseAddress!,
+                                                  preluSlope: way == 2 ? 0.25 : 1, rowLo: way == 2 ? lp.baseAddress! : nil,
+                                                  rowHi: way == 2 ? up.baseAddress! : nil)
+                    for _ in 0..<5 {
+                        let t = now()
+                        kernel.run(input, Int32(cin), Int32(W), Int32(H), Int32(Wp), planeStride, packed, Int32(cout), &out)
+                        best = min(best, now() - t)
+                    }
+                }}}}}}
+                let gmacs = Double(cin * cout * 9 * H * W) / best / 1e9
+                line += String(format: " %6.1f (%3.0f%%)", gmacs, 100 * gmacs / peak).padding(toLength: 16, withPad: " ", startingAt: 0)
+            }
+            line += " |"
         }
         print(line)
     }

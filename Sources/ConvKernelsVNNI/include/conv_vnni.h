@@ -63,6 +63,11 @@ void denoise_vnni256_conv3x3_rows(int encoding, const uint8_t *input, int cin, i
                                   long planeStride, const int8_t *weights, int cout, int rowBegin, int rowEnd,
                                   const struct denoise_vnni_output *out);
 
+/* For benchmarks, the rate the kernels are measured against: `rounds` rounds of 12 independent
+ * VPDPBUSDs on zmm registers (64 multiply-adds each), or on ymm registers in `encoding` (32 each).
+ * Returns a value made of every sum, so that the loop is kept. */
+int denoise_vnni_peak_loop(long rounds);
+int denoise_vnni256_peak_loop(int encoding, long rounds);
 /* denoise_vnni_quantize_input from half floats (a convolution's `halves`). */
 void denoise_vnni_quantize_halves(const uint16_t *x, int cin, int height, int width, const float *inverseScale,
                                   const int32_t *zero, uint8_t *out, int paddedWidth, long planeStride,
