@@ -106,7 +106,7 @@ extension Ops {
     private func runInt8(_ x: QuantizedInput, _ w: ConvWeight,
                          _ describe: (UnsafePointer<Float>, UnsafePointer<Int32>) -> denoise_vnni_output) {
         precondition(x.channels == w.inChannels && w.kernel == 3)
-        let q = Int8Weights(w, input: x)
+        let q = Int8Weights(w, input: x, self)
         let H = x.height, W = x.width
         x.bytes.withUnsafeBufferPointer { ip in
         q.packed.withUnsafeBufferPointer { wp in
@@ -225,26 +225,40 @@ struct QuantizedInput {
 struct Int8Weights {
     let packed: [Int8], scale: [Float], correction: [Int32]
 
-    init(_ w: ConvWeight, input x: QuantizedInput) {
+    /// Output channels split among `ops`' threads: every call quantises its weights anew, and on the
+    /// calling thread alone that would leave the others waiting.
+    init(_ w: ConvWeight, input x: QuantizedInput, _ ops: Ops) {
         let (cout, cin) = (w.outChannels, w.inChannels)
         var quantized = [Int8](repeating: 0, count: w.data.count)
         var scale = [Float](repeating: 0, count: cout), correction = [Int32](repeating: 0, count: cout)
-        for o in 0..<cout {
-            let row = o * cin * 9
-            var largest: Float = 0
-            for c in 0..<cin { for t in 0..<9 { largest = max(largest, abs(w.data[row + c * 9 + t] * x.scale[c])) } }
-            let t = max(largest / 127, 1e-12)
-            var corr: Int32 = 0
-            for c in 0..<cin {
-                for k in 0..<9 {
-                    let v = min(max((w.data[row + c * 9 + k] * x.scale[c] / t).rounded(.toNearestOrEven), -127), 127)
-                    quantized[row + c * 9 + k] = Int8(v)
-                    corr += Int32(v) * x.zero[c]
+        w.data.withUnsafeBufferPointer { wp in
+        x.scale.withUnsafeBufferPointer { sp in
+        x.zero.withUnsafeBufferPointer { zp in
+        quantized.withUnsafeMutableBufferPointer { qp in
+        scale.withUnsafeMutableBufferPointer { tp in
+        correction.withUnsafeMutableBufferPointer { cp in
+            let (data, s, z) = (UncheckedSendable(wp), UncheckedSendable(sp), UncheckedSendable(zp))
+            let (q, ts, corrs) = (UncheckedSendable(qp), UncheckedSendable(tp), UncheckedSendable(cp))
+            ops.parallel(cout, work: 16 * cout * cin * 9) { outputs in
+                let (data, s, z, q) = (data.value, s.value, z.value, q.value)
+                for o in outputs {
+                    let row = o * cin * 9
+                    var largest: Float = 0
+                    for c in 0..<cin { for t in 0..<9 { largest = max(largest, abs(data[row + c * 9 + t] * s[c])) } }
+                    let t = max(largest / 127, 1e-12)
+                    var corr: Int32 = 0
+                    for c in 0..<cin {
+                        for k in 0..<9 {
+                            let v = min(max((data[row + c * 9 + k] * s[c] / t).rounded(.toNearestOrEven), -127), 127)
+                            q[row + c * 9 + k] = Int8(v)
+                            corr += Int32(v) * z[c]
+                        }
+                    }
+                    ts.value[o] = t
+                    corrs.value[o] = corr
                 }
             }
-            scale[o] = t
-            correction[o] = corr
-        }
+        }}}}}}
         let count = Int(denoise_vnni_weights_bytes(Int32(cout), Int32(cin)))
         packed = [Int8](unsafeUninitializedCapacity: count) { buf, n in
             denoise_vnni_pack_weights(quantized, Int32(cout), Int32(cin), buf.baseAddress!)
