@@ -39,7 +39,7 @@ struct denoise_vnni_output {
     uint16_t *halves;         /* or NULL: the outputs as IEEE half floats, same layout (rounded to nearest
                                * even, saturated at +-65504) */
     const float *residual;    /* added after PReLU, same layout, or NULL */
-    const float *scale;       /* t_o, cout of them */
+    const float *scale;       /* t_o > 0, cout of them */
     const int32_t *correction;/* corr_o, cout of them */
     float preluSlope;         /* 1: no PReLU */
     /* Or NULL: per row y and output channel o, at y * cout + o, min(0, the row's least output) and
