@@ -170,7 +170,9 @@ VNNI INLINE void conv_block(const uint8_t *input, int groups, int paddedWidth, l
         }
 }
 
-/* conv_block on 3 vectors, one inlined copy per combination of flags: the copies the kernel spends its time in. */
+/* conv_block on 3 vectors: one inlined copy for each combination of flags the network asks for (float
+ * outputs, with PReLU and residual or not; half floats, with PReLU and ranges or not), the generic
+ * block for the others. */
 VNNI INLINE void conv_block3(const uint8_t *input, int groups, int paddedWidth, long planeStride, const int8_t *weights,
                              int y, int x0, int flags, int block, int cout, int width, int height,
                              const struct denoise_vnni_output *out) {
@@ -178,9 +180,11 @@ VNNI INLINE void conv_block3(const uint8_t *input, int groups, int paddedWidth, 
     case f: \
         conv_block(input, groups, paddedWidth, planeStride, weights, y, x0, 3, f, block, cout, width, height, out); \
         break;
+    enum { H = OUTPUT_HALVES, G = OUTPUT_RANGES, P = OUTPUT_PRELU, R = OUTPUT_RESIDUAL };
     switch (flags) {
-        BLOCK(0) BLOCK(1) BLOCK(2) BLOCK(3) BLOCK(4) BLOCK(5) BLOCK(6) BLOCK(7) BLOCK(8) BLOCK(9) BLOCK(10) BLOCK(11)
-        BLOCK(12) BLOCK(13) BLOCK(14) BLOCK(15)
+        BLOCK(0) BLOCK(P) BLOCK(R) BLOCK(P | R) BLOCK(H) BLOCK(H | P) BLOCK(H | G | P)
+    default:
+        conv_block(input, groups, paddedWidth, planeStride, weights, y, x0, 3, flags, block, cout, width, height, out);
     }
 #undef BLOCK
 }
