@@ -71,7 +71,7 @@ def main():
     cpuinfo = Path("/proc/cpuinfo").read_text()
     paths = kernel_paths(a.cli)
     path, fast_path = paths["mprnet float32"], paths["mprnet fast"]
-    peaks = fma_peaks(a.conv_speed)
+    peaks = kernel_peaks(a.conv_speed)
     peak = peaks.get(path, float("nan")) * a.threads
     fast_peak = peaks.get(fast_path, float("nan")) * a.threads   # VPDPBUSD's for int8, FMA's for float32
     model_name = next((l.split(":", 1)[1].strip() for l in cpuinfo.splitlines() if l.startswith("model name")), "?")
@@ -129,7 +129,7 @@ def main():
                 row += f" | {seconds:>8.2f}s {torch_s / seconds:>6.2f}x {speed:>7.1f}{share} {agree:>9.1f}"
             row += f" | {cli_s:>8.2f}s {torch_s / cli_s:>6.2f}x"
             print(row, flush=True)
-    after = fma_peaks(a.conv_speed)
+    after = kernel_peaks(a.conv_speed)
     print(f"peaks after the run, one thread: {path} {after.get(path, float('nan')):.1f}, "
           f"{fast_path} {after.get(fast_path, float('nan')):.1f} GMAC/s")
 
@@ -160,8 +160,9 @@ def kernel_paths(cli):
     return dict(line.split(": ", 1) for line in out.stdout.splitlines())
 
 
-def fma_peaks(conv_speed):
-    """{build: one thread's FMA peak in GMAC/s} from `conv-speed --peak`; empty if it cannot run."""
+def kernel_peaks(conv_speed):
+    """{build or int8 path: one thread's peak in GMAC/s (FMA, or VPDPBUSD for avx2+vnni and avx512+vnni)}
+    from `conv-speed --peak`; empty if it cannot run."""
     try:
         out = subprocess.run([conv_speed, "--peak"], capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
