@@ -89,14 +89,6 @@ VNNI INLINE __m512 rounded_to_halves(__m512 v) {
     return _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 }
 
-/* What a kernel's output asks for, as the blocks' compile-time flags. */
-enum { OUTPUT_HALVES = 1, OUTPUT_RANGES = 2, OUTPUT_PRELU = 4, OUTPUT_RESIDUAL = 8 };
-
-static int output_flags(const struct denoise_vnni_output *out) {
-    return (out->halves ? OUTPUT_HALVES : 0) | (out->rowLo ? OUTPUT_RANGES : 0) | (out->preluSlope != 1 ? OUTPUT_PRELU : 0)
-        | (out->residual ? OUTPUT_RESIDUAL : 0);
-}
-
 /* Output row y, pixels [x0, x0 + 16 vectors), channels [8 block, 8 block + 8): 8 x `vectors` int32
  * sums in registers (24 of the 32 at 3 vectors), one weight broadcast feeding `vectors` VPDPBUSDs.
  * The sums start at -corr_o. `flags` (OUTPUT_*) says what `out` asks for; it is a constant in each

@@ -80,14 +80,6 @@ AVX2 INLINE void lane_range(__m256 mn, __m256 mx, float *lo, float *hi) {
     *hi = h[0];
 }
 
-/* What a kernel's output asks for, as the 256-bit blocks' compile-time flags. */
-enum { OUTPUT_HALVES = 1, OUTPUT_RANGES = 2, OUTPUT_PRELU = 4, OUTPUT_RESIDUAL = 8 };
-
-static int output_flags(const struct denoise_vnni_output *out) {
-    return (out->halves ? OUTPUT_HALVES : 0) | (out->rowLo ? OUTPUT_RANGES : 0) | (out->preluSlope != 1 ? OUTPUT_PRELU : 0)
-        | (out->residual ? OUTPUT_RESIDUAL : 0);
-}
-
 #define VNNI256_TARGET __attribute__((target("avx2,fma,f16c,avxvnni")))
 #define VNNI256_DPBUSD _mm256_dpbusd_avx_epi32
 #define VNNI256_NAME(x) vex_##x

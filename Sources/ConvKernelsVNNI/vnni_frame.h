@@ -1,7 +1,17 @@
 #pragma once
-/* Helpers on the int8 input layout (conv_vnni.h) shared by the AVX-512 and 256-bit code: the
- * quantisers' zero-point frame and the kernels' prefetch of the next input row. */
+/* Helpers on the int8 layouts (conv_vnni.h) shared by the AVX-512 and 256-bit code: the quantisers'
+ * zero-point frame, the kernels' prefetch of the next input row, and their output flags. */
 #include <stdint.h>
+
+#include "conv_vnni.h"
+
+/* What a kernel's output asks for, as the blocks' compile-time flags. */
+enum { OUTPUT_HALVES = 1, OUTPUT_RANGES = 2, OUTPUT_PRELU = 4, OUTPUT_RESIDUAL = 8 };
+
+static inline int output_flags(const struct denoise_vnni_output *out) {
+    return (out->halves ? OUTPUT_HALVES : 0) | (out->rowLo ? OUTPUT_RANGES : 0) | (out->preluSlope != 1 ? OUTPUT_PRELU : 0)
+        | (out->residual ? OUTPUT_RESIDUAL : 0);
+}
 
 /* The zero-point frame of one group plane: rows 0 and height + 1, and each image row's columns 0
  * and past width. */
