@@ -44,8 +44,7 @@ VNNI256_TARGET INLINE void VNNI256_NAME(block)(const uint8_t *input, int groups,
         __m256 t = _mm256_set1_ps(out->scale[first + o]);
 #pragma clang loop unroll(full)
         for (int p = 0; p < vectors; p++) {
-            int n = whole ? 8 : width - x0 - 8 * p;
-            if (!whole && n <= 0) continue;
+            int n = whole ? 8 : width - x0 - 8 * p;   /* >= 1: the callers' vector counts end inside the row */
             __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[p][o]), t);
             /* t_o > 0, so v is negative exactly where the sum is: its sign bit picks the lanes. */
             if (flags & OUTPUT_PRELU) v = _mm256_blendv_ps(v, _mm256_mul_ps(v, slope), _mm256_castsi256_ps(acc[p][o]));
